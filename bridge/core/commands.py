@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Union
 
 __all__ = [
+    "Capture",
+    "CommandWithCapture",
     "Cancel",
     "Command",
     "Generate",
@@ -101,3 +103,15 @@ class ReportError:
 
 
 Command = Union[Set, SetClip, Get, Generate, Cancel, Ping, TempoUpdate, ReportError]
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """Audio capture control: ``action`` is ``start``, ``stop`` or ``bars`` (with ``bars`` = N)."""
+
+    action: str
+    bars: int | None = None
+    origin: Origin = Origin("internal")
+
+
+CommandWithCapture = Union[Command, Capture]

@@ -1,0 +1,50 @@
+"""The prompt table the listening test plays: 40 prompts, every key, 40 to 240 BPM, many spellings.
+
+Each row is (prompt, tonic pitch class, minor, bpm) as a musician means it,
+written out by hand rather than parsed, so that a parsing bug fails the test.
+"""
+
+from __future__ import annotations
+
+PROMPTS: tuple[tuple[str, int, bool, float], ...] = (
+    ("deep house groove with piano stabs and a warm pad, G# minor, 124 bpm", 8, True, 124),
+    ("marimba and flute, bright and playful, C major, 96 bpm", 0, False, 96),
+    ("ambient pad with a slow flute melody, calm, Eb major, 60 bpm", 3, False, 60),
+    ("taiko drums and pan flute, epic, D minor, 140 bpm", 2, True, 140),
+    ("lofi hip hop with piano and vibraphone, mellow, Ab minor, 84 bpm", 8, True, 84),
+    ("sitar and tabla, indian meditation, C# minor, 72 bpm", 1, True, 72),
+    ("koto and strings, japanese folk, A minor, 110 bpm", 9, True, 110),
+    ("drum and bass with a dark synth lead, F minor, 174 bpm", 5, True, 174),
+    ("classical strings and piano, no drums, F# major, 66 bpm", 6, False, 66),
+    ("funk guitar and bass with drums, E major, 112 bpm", 4, False, 112),
+    ("slow dreamy pad and vibraphone, g sharp minor, 48 bpm", 8, True, 48),
+    ("rock guitar with drums and bass, energetic, B minor, 150 bpm", 11, True, 150),
+    ("G#m trap beat with synth and 808, 140 bpm", 8, True, 140),
+    ("jazz piano trio with vibraphone, Bb major, 132 bpm", 10, False, 132),
+    ("reggae guitar and bass, sunny, G major, 76 bpm", 7, False, 76),
+    ("latin percussion with flute and guitar, D major, 104 bpm", 2, False, 104),
+    ("techno synth bass and drums, driving, E minor, 128 bpm", 4, True, 128),
+    ("orchestral strings, cinematic, C minor, 90 bpm", 0, True, 90),
+    ("happy pop synth with piano, A major, 118 bpm", 9, False, 118),
+    ("hard drum and bass with percussion, A# minor, 176 bpm", 10, True, 176),
+    ("gentle koto solo, peaceful, Db major, 56 bpm", 1, False, 56),
+    ("marimba, vibraphone and hand drums, world, F major, 100 bpm", 5, False, 100),
+    ("very fast synth arpeggios and drums, frantic, D# minor, 200 bpm", 3, True, 200),
+    ("pan flute over strings, sad, F# minor, 80 bpm", 6, True, 80),
+    ("guitar and flute folk song, B major, 92 bpm", 11, False, 92),
+    ("tabla and bass, tribal, G minor, 160 bpm", 7, True, 160),
+    ("piano ballad, melancholic, Ab major, 44 bpm", 8, False, 44),
+    ("disco strings with bass and drums, euphoric, C# major, 122 bpm", 1, False, 122),
+    ("key of Eb minor, dark ambient drone with taiko, 64 bpm", 3, True, 64),
+    ("uptempo percussion and marimba, E minor, 220 bpm", 4, True, 220),
+    ("synth pad and sitar, mysterious, c sharp minor, 88 bpm", 1, True, 88),
+    ("boom bap hip hop with piano, Bbm, 92 bpm", 10, True, 92),
+    ("punk rock with guitars and drums, A major, 240 bpm", 9, False, 240),
+    ("ambient marimba, sparse, G major, 40 bpm", 7, False, 40),
+    ("house music with synth and piano, F# major, 126 bpm", 6, False, 126),
+    ("cinematic taiko and strings, B minor, 100 bpm", 11, True, 100),
+    ("bossa nova guitar and flute, E major, 136 bpm", 4, False, 136),
+    ("glitchy synth and drums, Gb major, 186 bpm", 6, False, 186),
+    ("chill vibraphone and bass, D major, 52 bpm", 2, False, 52),
+    ("koto and taiko, japanese, F minor, 116 bpm", 5, True, 116),
+)
