@@ -76,7 +76,7 @@ class FieldError(UsageError):
 
 @dataclass(frozen=True, slots=True)
 class MusicGenCall:
-    """A checked POST .../music_gen body.
+    """A checked POST .../music_gen body. No key: it is checked on the raw body and never kept with a job.
 
     The conditioning clip lives here rather than in ``request.init_audio``: the
     local endpoint decodes any audio type, raw base64 included, where the
@@ -84,7 +84,6 @@ class MusicGenCall:
     """
 
     request: EndpointRequest
-    key: str | None = None
     #: an http(s) URL the server downloads
     clip_url: str | None = None
     #: base64 text (a data URI or bare), decoded by the server
@@ -184,7 +183,6 @@ def parse_music_gen_body(body: object) -> MusicGenCall:
     elif len(prompt) > PROMPT_MAX_CHARS:
         errors["prompt"] = [f"The prompt field must not be greater than {PROMPT_MAX_CHARS} characters."]
 
-    key = body.get("key")
     sampling_rate = _read_int(body, "sampling_rate", SAMPLING_RATE_MIN, SAMPLING_RATE_MAX, errors)
     max_new_token = _read_int(body, "max_new_token", *TOKEN_RANGE, errors, between=True)
     duration = _read_int(body, "duration", *DURATION_RANGE, errors, between=True)
@@ -257,12 +255,7 @@ def parse_music_gen_body(body: object) -> MusicGenCall:
             track_id=track_id,
             seed=seed,
         )
-    return MusicGenCall(
-        request=request,
-        key=key if isinstance(key, str) else None,
-        clip_url=clip_url,
-        clip_base64=clip_base64,
-    )
+    return MusicGenCall(request=request, clip_url=clip_url, clip_base64=clip_base64)
 
 
 def build_error(message: str | Mapping[str, list[str]]) -> dict[str, Any]:

@@ -16,6 +16,10 @@ import json
 import logging
 import os
 import queue
+import re
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -87,6 +91,8 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., LocalEndpoint]]:
 
     def start(engine: Any = None, **options: Any) -> LocalEndpoint:
         options.setdefault("storage_dir", tmp_path / "files")
+        # "success" at once unless a test asks for less: a loaded CI machine must not turn it into "processing"
+        options.setdefault("instant_seconds", TIMEOUT)
         endpoint = LocalEndpoint(engine or SineEngine(), **options)
         endpoint.start()
         started.append(endpoint)
@@ -227,7 +233,7 @@ def test_a_quick_render_answers_success_in_the_vendors_shape(serve: Callable[...
 def test_output_decodes_at_the_requested_rate_length_and_format(
     serve: Callable[..., LocalEndpoint], fields: dict[str, Any], rate: int, seconds: float, content_type: str
 ) -> None:
-    endpoint = serve(instant_seconds=TIMEOUT)
+    endpoint = serve()
 
     body = generate(endpoint, **fields).json()
 
@@ -308,7 +314,7 @@ def test_a_failed_render_reads_failed_on_fetch(serve: Callable[..., LocalEndpoin
 
 
 def test_a_render_failing_at_once_answers_failed_at_once(serve: Callable[..., LocalEndpoint]) -> None:
-    endpoint = serve(SineEngine(fail=True), instant_seconds=TIMEOUT)
+    endpoint = serve(SineEngine(fail=True))
 
     body = generate(endpoint).json()
 
@@ -473,7 +479,7 @@ def test_past_max_queued_unfinished_requests_get_429_with_retry_after(serve: Cal
 def test_several_requests_at_once_all_succeed_rendered_in_parallel(serve: Callable[..., LocalEndpoint]) -> None:
     # each render waits for a second one: with fewer than two workers the barrier breaks and renders fail
     engine = SineEngine(barrier=threading.Barrier(2))
-    endpoint = serve(engine, workers=2, max_queued=5, instant_seconds=TIMEOUT)
+    endpoint = serve(engine, workers=2, max_queued=5)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         bodies = list(pool.map(lambda seed: generate(endpoint, seed=seed).json(), range(4)))
@@ -655,7 +661,7 @@ def test_files_older_than_file_ttl_are_removed(serve: Callable[..., LocalEndpoin
 
 
 def test_the_default_storage_is_a_temporary_folder_removed_on_stop() -> None:
-    with LocalEndpoint(SineEngine()) as endpoint:
+    with LocalEndpoint(SineEngine(), instant_seconds=TIMEOUT) as endpoint:
         name = generate(endpoint).json()["meta"]["filename"]
         [path] = glob.glob(os.path.join(tempfile.gettempdir(), "musicgen-local-*", name))
     assert not os.path.exists(path)
@@ -696,7 +702,7 @@ def test_end_to_end_with_the_shipped_engine(serve: Callable[..., LocalEndpoint])
     create_engine = getattr(engine_module, "create_engine", None)
     if create_engine is None:
         pytest.skip("bridge.engine.create_engine is not written yet")
-    endpoint = serve(create_engine(), api_key=KEY, instant_seconds=TIMEOUT)
+    endpoint = serve(create_engine(), api_key=KEY)
 
     body = generate(endpoint, sampling_rate=22050, max_new_token=400, seed=11).json()
 
@@ -706,3 +712,56 @@ def test_end_to_end_with_the_shipped_engine(serve: Callable[..., LocalEndpoint])
     assert 0.0 < np.abs(audio).max() <= 1.0
     again = generate(endpoint, sampling_rate=22050, max_new_token=400, seed=11).json()
     assert requests.get(again["output"][0], timeout=TIMEOUT).content == requests.get(body["output"][0], timeout=TIMEOUT).content
+
+
+# -- serving in the foreground
+
+
+def test_serve_forever_returns_once_stopped_from_another_thread() -> None:
+    endpoint = LocalEndpoint(SineEngine(), instant_seconds=TIMEOUT)
+    url = endpoint.start()
+    thread = threading.Thread(target=endpoint.serve_forever, daemon=True)
+    thread.start()
+    assert generate(endpoint).json()["status"] == "success"
+
+    endpoint.stop()
+    thread.join(TIMEOUT)
+
+    assert not thread.is_alive()
+    with pytest.raises(requests.ConnectionError):
+        requests.post(url + "/music_gen", json={"prompt": PROMPT}, timeout=TIMEOUT)
+
+
+def test_run_local_endpoint_logs_its_url_serves_and_stops_on_sigint(tmp_path: Path) -> None:
+    script = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stdout, format='%(name)s %(message)s')\n"
+        "from bridge.endpoint.local import run_local_endpoint\n"
+        f"run_local_endpoint('127.0.0.1', 0, {KEY!r})\n"
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    with subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        stdout = process.stdout
+        assert stdout is not None
+        reader = threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True)
+        reader.start()
+        try:
+            while not (line := lines.get(timeout=TIMEOUT)).startswith("bridge.endpoint.local "):
+                pass
+            match = re.search(r"at (http://127\.0\.0\.1:\d+/api/v6/voice);", line)
+            assert match, line
+            reply = requests.post(
+                match.group(1) + "/music_gen", json={"key": KEY, "prompt": PROMPT, "seed": 1}, timeout=TIMEOUT
+            ).json()
+            assert reply["status"] in ("success", "processing"), reply
+
+            process.send_signal(signal.SIGINT)
+            assert process.wait(TIMEOUT) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(TIMEOUT)
+        reader.join(TIMEOUT)
+    assert KEY not in line
