@@ -72,7 +72,7 @@ class EndpointSettings:
     api_key: str | None = field(default=None, repr=False)
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
-    #: total seconds to wait for one generation to be ready and downloaded
+    #: total seconds to wait for one generation to be ready and downloaded (and the budget of submit's retries)
     deadline: float = 900.0
     max_attempts: int = 5
     backoff_base: float = 1.0
@@ -343,6 +343,8 @@ class EndpointClient:
                 json=body,
                 headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
                 timeout=(self.settings.connect_timeout, timeout),
+                # a 307/308 would re-send the body, key included, to wherever it points
+                allow_redirects=False,
             )
         except requests.Timeout as exc:
             log.info("POST %s: no answer after %.2f s", _safe(url), time.monotonic() - started)
@@ -369,6 +371,13 @@ class EndpointClient:
             response = self._post(url, body, timeout=self.settings.read_timeout, endpoint_id=endpoint_id)
         except EndpointError as err:
             raise _Retry(err, None) from err
+        if 300 <= response.status_code < 400:
+            location = response.headers.get("Location", "(no Location header)")
+            raise EndpointError(
+                f"the endpoint redirected {_safe(url)} to {_safe(location)} (HTTP {response.status_code}): "
+                "set base_url to the new address; the bridge does not follow redirects with the API key",
+                endpoint_id=endpoint_id,
+            )
         try:
             return parse_submission(response.status_code, response.content, response.headers, endpoint_id=endpoint_id)
         except RateLimitedError as err:
@@ -615,6 +624,7 @@ class EndpointClient:
         part = target.parent / f".{uuid.uuid4().hex}.part"
         started = time.monotonic()
         written = 0
+        length: int | None = None
         try:
             try:
                 response = self._session.get(
@@ -658,7 +668,9 @@ class EndpointClient:
                 raise _LinkFailure("transient", f"no data for {settings.download_timeout:g} s") from exc
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 log.info("GET %s: dropped after %d bytes, %.2f s", _safe(link), written, time.monotonic() - started)
-                raise _LinkFailure("transient", f"connection dropped after {written} bytes") from exc
+                # requests reads whole chunks, so bytes of the last, broken chunk never reach `written`
+                promised = f"all {length} bytes" if length is not None else "the end of the file"
+                raise _LinkFailure("transient", f"cut short: the connection dropped before {promised} arrived") from exc
             except requests.RequestException as exc:
                 raise _LinkFailure("fatal", f"could not be fetched ({type(exc).__name__})") from exc
             except OSError as exc:

@@ -276,6 +276,13 @@ def test_a_refused_connection_is_retried_then_reported(tmp_path: Path) -> None:
         client.submit(REQUEST)
 
 
+def test_a_redirect_is_not_followed_with_the_key(server: VendorServer, client: EndpointClient) -> None:
+    server.script_generate(Reply(status=308, headers={"Location": "http://elsewhere.invalid/music_gen"}))
+    with pytest.raises(EndpointError, match=r"redirected .* to http://elsewhere.invalid/music_gen \(HTTP 308\): set base_url"):
+        client.submit(REQUEST)
+    assert len(generation_posts(server)) == 1
+
+
 def test_processing_without_an_id_is_never_polled(server: VendorServer, client: EndpointClient) -> None:
     server.script_generate(Reply(json={"status": "processing", "eta": 5, "output": []}))
     with pytest.raises(EndpointError, match=r"processing but gave no id"):

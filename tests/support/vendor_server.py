@@ -340,6 +340,9 @@ class VendorServer:
         class Handler(BaseHTTPRequestHandler):
             # keep-alive, like the real endpoint behind its CDN; every reply sends a Content-Length
             protocol_version = "HTTP/1.1"
+            # headers and body go out in separate writes: with Nagle on, a keep-alive client waits
+            # ~40 ms for each delayed ACK, which would swamp every timing a test or bench makes
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
