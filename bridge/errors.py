@@ -8,7 +8,8 @@ change once released; new failures get new classes.
     BridgeError                      BRIDGE_ERROR
     ├── ConfigError                  CONFIG
     ├── UsageError                   BAD_ARGUMENT   (a value from a user or host is wrong)
-    │   └── UnknownAddressError      UNKNOWN_ADDRESS
+    │   ├── UnknownAddressError      UNKNOWN_ADDRESS
+    │   └── MalformedDatagramError   MALFORMED      (a datagram that is not OSC)
     ├── ClipError                    BAD_CLIP       (conditioning clip missing/unreadable/not audio)
     ├── BusyError                    BUSY           (the job queue is full)
     ├── CancelledError               CANCELLED
@@ -44,6 +45,7 @@ __all__ = [
     "ClipError",
     "ConfigError",
     "EndpointError",
+    "MalformedDatagramError",
     "MidiError",
     "PortInUseError",
     "QuotaError",
@@ -107,6 +109,12 @@ class UsageError(BridgeError, ValueError):
 
 class UnknownAddressError(UsageError):
     code = "UNKNOWN_ADDRESS"
+
+
+class MalformedDatagramError(UsageError):
+    """A datagram that is not OSC (a truncated packet, a stray HTTP request)."""
+
+    code = "MALFORMED"
 
 
 class ClipError(UsageError):

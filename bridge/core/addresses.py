@@ -23,6 +23,11 @@ SET_VARIATIONS = f"{SET_PREFIX}variations"
 GENERATE = f"{PREFIX}/generate"
 CANCEL = f"{PREFIX}/cancel"
 PING = f"{PREFIX}/ping"
+# audio capture: the captured file becomes the sticky clip (needs --capture-device)
+CAPTURE_PREFIX = f"{PREFIX}/capture/"
+CAPTURE_START = f"{CAPTURE_PREFIX}start"
+CAPTURE_STOP = f"{CAPTURE_PREFIX}stop"
+CAPTURE_BARS = f"{CAPTURE_PREFIX}bars"
 
 #: the sticky settings a host can set and get, in README order
 STICKY_NAMES = ("prompt", "key", "bpm", "bars", "beats_per_bar", "seconds", "clip", "seed", "variations")
@@ -43,6 +48,9 @@ INBOUND = (
     GENERATE,
     CANCEL,
     PING,
+    CAPTURE_START,
+    CAPTURE_STOP,
+    CAPTURE_BARS,
 )
 OUTBOUND = (PONG, JOB_QUEUED, JOB_STATUS, JOB_PROGRESS, JOB_DONE, JOB_ERROR, ERROR, TEMPO)
 
