@@ -7,16 +7,23 @@ CLI calls these functions with a :class:`~bridge.config.Settings`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bridge.config import Settings
 from bridge.endpoint.client import EndpointSettings
 from bridge.output import OutputFolder
 from bridge.pipeline import EndpointTakeMaker
 
-__all__ = ["Endpoint", "open_endpoint", "open_take_maker"]
+if TYPE_CHECKING:
+    from bridge.daemon.service import DaemonOptions
+
+__all__ = ["Endpoint", "daemon_options", "history", "open_endpoint", "open_take_maker", "run_demo", "run_serve"]
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +68,89 @@ def open_take_maker(settings: Settings) -> Iterator[EndpointTakeMaker]:
             OutputFolder(settings.out),
             max_clip_bytes=int(settings.max_clip_mb * 2**20),
         )
+
+
+def daemon_options(settings: Settings, **overrides: object) -> DaemonOptions:
+    from bridge.daemon.service import DaemonOptions
+
+    options = DaemonOptions(
+        journal_path=settings.journal_path,
+        osc_host=settings.osc_host,
+        osc_port=settings.osc_port,
+        reply_port=settings.reply_port,
+        notify=settings.notify,
+        allow=settings.allow,
+        concurrency=settings.concurrency,
+        queue_size=settings.queue_size,
+        max_clip_bytes=int(settings.max_clip_mb * 2**20),
+    )
+    return dataclasses.replace(options, **overrides)  # type: ignore[arg-type]
+
+
+def run_serve(settings: Settings) -> None:
+    """``musicgen-bridge serve``: the daemon, until SIGINT or SIGTERM."""
+    from bridge.daemon.service import Daemon
+
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    with open_take_maker(settings) as maker:
+        daemon = Daemon(daemon_options(settings), maker)
+        daemon.start()
+        daemon.run_until_signal()
+
+
+def run_demo(settings: Settings, on_message: Callable[[str, list[Any]], None] | None = None) -> Path:
+    """``musicgen-bridge demo``: a daemon on free ports with the built-in endpoint, one trigger over UDP."""
+    from bridge.daemon.demo import run_demo as trigger_demo
+
+    local = settings.replace(endpoint=None, api_key=None)
+    with tempfile.TemporaryDirectory(prefix="musicgen-bridge-demo-") as state:
+        # a journal of its own: the demo must never pick up (and re-run) a serving daemon's jobs
+        options = daemon_options(local, journal_path=Path(state) / "journal.sqlite3")
+        with open_take_maker(local) as maker:
+            return trigger_demo(options, maker, on_message=on_message)
+
+
+def history(settings: Settings, n: int) -> str:
+    from bridge.daemon.journal import Journal, format_history
+
+    if not settings.journal_path.exists():
+        return "no takes yet"
+    journal = Journal(settings.journal_path)
+    try:
+        return format_history(journal, n)
+    finally:
+        journal.close()
+
+
+def run_doctor(settings: Settings, *, check_network: bool = True) -> tuple[str, bool]:
+    """``musicgen-bridge doctor``: the checks, as a table, and whether everything needed works."""
+    from bridge.doctor import format_table, run_doctor as run_checks
+
+    local_endpoint = None
+    if settings.uses_local_endpoint:
+        from bridge.endpoint.local import LocalEndpoint
+        from bridge.engine import create_engine
+
+        local_endpoint = lambda: LocalEndpoint(create_engine(settings.engine))  # noqa: E731
+    folders = [("output", settings.out), ("captures", settings.captures_path), ("state", settings.state_dir)]
+    if settings.inbox is not None:
+        folders.append(("inbox", settings.inbox))
+    rows, ok = run_checks(
+        base_url=settings.endpoint_url,
+        api_key=settings.api_key,
+        local_endpoint=local_endpoint,
+        osc_host=settings.osc_host,
+        osc_port=settings.osc_port,
+        reply_port=settings.reply_port,
+        folders=folders,
+        midi=settings.midi if (settings.midi_in or not settings.midi) else None,
+        capture_device=settings.capture_device,
+        tempo_source=settings.tempo_source,
+        ableton_host=settings.ableton_host,
+        ableton_send_port=settings.ableton_port,
+        ableton_reply_port=settings.ableton_reply_port,
+        reaper_port=settings.reaper_port,
+        reaper_listen_port=settings.reaper_osc_port,
+        check_network=check_network,
+    )
+    return format_table(rows), ok

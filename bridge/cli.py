@@ -78,6 +78,37 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--clip", type=Path, help="conditioning clip (audio file; the first 30 s are used)")
     gen.add_argument("--seed", type=int, help="seed for a repeatable take (-1: random)")
 
+    serve = commands.add_parser("serve", help="run the daemon: OSC triggers in, takes out, hosts notified")
+    _common(serve)
+    _endpoint_flags(serve)
+    serve.add_argument("--osc-host", help="address to listen on (default 127.0.0.1; anything else needs --allow)")
+    serve.add_argument("--osc-port", type=int, help="UDP port to listen on (default 9000)")
+    serve.add_argument("--reply-port", type=int, help="UDP port replies go to on the sender's host (default 9001)")
+    serve.add_argument("--notify", action="append", metavar="HOST:PORT", help="also notify this target (repeatable)")
+    serve.add_argument("--allow", action="append", metavar="CIDR", help="networks allowed to send (repeatable)")
+    serve.add_argument("--concurrency", type=int, help="generations run at once (default 2)")
+    serve.add_argument("--queue-size", type=int, help="jobs waiting before triggers get BUSY (default 32)")
+    serve.add_argument("--state-dir", type=Path, help="folder of the job journal")
+
+    demo = commands.add_parser("demo", help="run the daemon offline, trigger one take over UDP as a host would")
+    _common(demo)
+    demo.add_argument("--out", type=Path, help="output folder for the take")
+
+    hist = commands.add_parser("history", help="list the recent takes")
+    _common(hist)
+    hist.add_argument("-n", type=int, default=20, help="how many (default 20)")
+    hist.add_argument("--state-dir", type=Path, help="folder of the job journal")
+
+    doctor = commands.add_parser("doctor", help="check endpoint, ports, MIDI, audio, hosts and folders; say how to fix each")
+    _common(doctor)
+    _endpoint_flags(doctor)
+    doctor.add_argument("--offline", action="store_true", help="skip the checks that reach the endpoint")
+
+    reaper = commands.add_parser("install-reaper-script", help="install the REAPER action and OSC pattern file")
+    _common(reaper)
+    reaper.add_argument("--reaper-dir", type=Path, help="REAPER's resource folder (Options > Show REAPER resource path)")
+    reaper.add_argument("--inbox", type=Path, help="the daemon's inbox folder the action renders into")
+
     local = commands.add_parser("local-endpoint", help="serve the built-in Music Gen endpoint over HTTP")
     _common(local)
     local.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -186,9 +217,78 @@ def _cmd_local_endpoint(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from bridge.app import run_serve
+
+    settings = _settings(
+        args,
+        out=args.out,
+        endpoint=args.endpoint,
+        osc_host=args.osc_host,
+        osc_port=args.osc_port,
+        reply_port=args.reply_port,
+        notify=args.notify,
+        allow=args.allow,
+        concurrency=args.concurrency,
+        queue_size=args.queue_size,
+        state_dir=args.state_dir,
+    )
+    _configure_logging(args, settings)
+    run_serve(settings)
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from bridge.app import run_demo
+
+    settings = _settings(args, out=args.out)
+    _configure_logging(args, settings)
+
+    def show(address: str, values: list[Any]) -> None:
+        if address.endswith(("/status", "/queued", "/done", "/error")):
+            print(f"{address} {' '.join(map(str, values))}", file=sys.stderr)
+
+    print(run_demo(settings, on_message=show))
+    return EXIT_OK
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from bridge.app import history
+
+    settings = _settings(args, state_dir=args.state_dir)
+    _configure_logging(args, settings)
+    print(history(settings, args.n))
+    return EXIT_OK
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from bridge.app import run_doctor
+
+    settings = _settings(args, out=args.out, endpoint=args.endpoint)
+    _configure_logging(args, settings)
+    table, ok = run_doctor(settings, check_network=not args.offline)
+    print(table)
+    return EXIT_OK if ok else EXIT_FAILURE
+
+
+def _cmd_install_reaper_script(args: argparse.Namespace) -> int:
+    from bridge.hosts.reaper import install_reaper_script
+
+    settings = _settings(args, inbox=args.inbox)
+    _configure_logging(args, settings)
+    path = install_reaper_script(args.reaper_dir, inbox_dir=settings.inbox)
+    print(path)
+    return EXIT_OK
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "generate": _cmd_generate,
     "local-endpoint": _cmd_local_endpoint,
+    "serve": _cmd_serve,
+    "demo": _cmd_demo,
+    "history": _cmd_history,
+    "doctor": _cmd_doctor,
+    "install-reaper-script": _cmd_install_reaper_script,
 }
 
 

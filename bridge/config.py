@@ -98,7 +98,9 @@ class Settings:
     ableton_host: str = _doc("host running AbletonOSC", default="127.0.0.1")
     ableton_port: int = _doc("AbletonOSC's listening port", default=11000)
     ableton_reply_port: int = _doc("port AbletonOSC replies to (bound only with tempo_source = 'ableton')", default=11001)
-    reaper_port: int = _doc("port REAPER's OSC tempo feedback is sent to", default=9002)
+    ableton_slot: str | None = _doc("clip slot 'TRACK,SCENE' (0-based) a finished take is placed in through AbletonOSC", default=None)
+    reaper_port: int = _doc("port the bridge listens on for REAPER's OSC tempo feedback (REAPER's 'device port')", default=9010)
+    reaper_osc_port: int = _doc("REAPER's own OSC listen port, asked to re-send the tempo", default=8000)
     log_level: str = _doc("DEBUG, INFO, WARNING or ERROR", default="INFO")
     # tables passed through to the MIDI mapper
     midi_map: Mapping[str, Any] = _doc("[midi_map] table: channel, notes, CC numbers (see README)", default_factory=dict)
@@ -218,7 +220,9 @@ def _validate(s: Settings) -> None:
         fail(f"tempo_source must be one of {', '.join(TEMPO_SOURCES)}, got {s.tempo_source!r}")
     if s.endpoint is not None and not s.endpoint.lower().startswith(("http://", "https://")):
         fail(f"endpoint must be an http(s) URL, got {s.endpoint!r}")
-    for name in ("osc_port", "reply_port", "ableton_port", "ableton_reply_port", "reaper_port"):
+    if s.ableton_slot is not None:
+        parse_slot(s.ableton_slot)
+    for name in ("osc_port", "reply_port", "ableton_port", "ableton_reply_port", "reaper_port", "reaper_osc_port"):
         port = getattr(s, name)
         if not 0 <= port <= 65535:
             fail(f"{name} must be a UDP port 0 to 65535, got {port}")
@@ -250,6 +254,14 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def parse_slot(text: str) -> tuple[int, int]:
+    """``'TRACK,SCENE'``, 0-based, as Live's API counts."""
+    parts = text.replace(":", ",").split(",")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ConfigError(f"ableton_slot must be 'TRACK,SCENE' with 0-based numbers, e.g. '0,0', got {text!r}")
+    return int(parts[0]), int(parts[1])
 
 
 def parse_host_port(text: str) -> tuple[str, int]:

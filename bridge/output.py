@@ -130,6 +130,23 @@ class OutputFolder:
         log.info("take written: %s (%.2f s)", final, record.seconds)
         return record
 
+    def find_take(self, take_id: str, *, prompt: str, seed: int | None) -> TakeRecord | None:
+        """A take already written for this endpoint id, prompt and seed: resuming must not write it twice."""
+        for sidecar in self.root.glob(f"*_{slugify(take_id, 24)}*.json"):
+            try:
+                data = json.loads(sidecar.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            wav = sidecar.with_suffix(".wav")
+            if (
+                str(data.get("endpoint_id")) == str(take_id)
+                and data.get("prompt") == prompt
+                and data.get("seed") == seed
+                and wav.exists()
+            ):
+                return TakeRecord(wav, sidecar, int(data.get("frames", 0)), int(data.get("sample_rate", 1)))
+        return None
+
     def _shape(self, audio: np.ndarray, sample_rate: int, spec: GenerationSpec) -> tuple[np.ndarray, LoopInfo | None]:
         if audio.ndim == 1:
             audio = audio[:, None]

@@ -100,6 +100,11 @@ class EndpointTakeMaker:
         spec = resolve_seed(spec)
         request = self.build(spec)
         self.output.ensure()
+        written = self.output.find_take(endpoint_id, prompt=spec.prompt, seed=spec.seed)
+        if written is not None:
+            # the bridge died after writing the take but before the journal heard: announce it, do not write it again
+            log.info("generation %s: its take was already written: %s", endpoint_id, written.path)
+            return Take(written.path, spec, written.seconds, written.sample_rate, endpoint_id=endpoint_id)
         kept = self._kept_download(endpoint_id)
         if kept is not None:
             log.info("generation %s: its download was kept from before; writing the take", endpoint_id)

@@ -124,7 +124,9 @@ class JobBoard:
         self._ttl = file_ttl
         self._clock = clock
         self._lock = threading.Lock()
-        self._ids = itertools.count(1)
+        # ids go on from the wall clock, not from 1: a bridge restarted after a crash must never find
+        # its journaled id answered by a different generation of a new local endpoint
+        self._ids = itertools.count(int(time.time() * 1000) % 10**12)
         self._jobs: dict[int, Job] = {}
         #: finished file name -> (path, its job)
         self._files: dict[str, tuple[Path, Job]] = {}

@@ -137,3 +137,17 @@ def test_cancel_after_download_writes_nothing(tmp_path: Path) -> None:
         with pytest.raises(CancelledError):
             maker.make(GenerationSpec("x"), progress=cancel_when_downloading, cancel=cancel, on_accepted=lambda i: None)
     assert not list(tmp_path.glob("*.wav")) and not list((tmp_path / ".incoming").iterdir())
+
+
+def test_resume_after_the_take_was_written_announces_it_without_writing_again(tmp_path: Path) -> None:
+    spec = GenerationSpec("x", seed=9)
+    with VendorServer() as server:
+        server.files["x.wav"] = make_wav_bytes(1.0)
+        server.script_generate(success(id=555, output=[server.file_url("x.wav")]))
+        maker = maker_for(server.url, tmp_path)
+        first, _, _ = run(maker, spec)
+        before = len(server.requests)
+        again = maker.resume(spec, "555", progress=lambda p: None, cancel=threading.Event())
+        assert len(server.requests) == before
+    assert again.path == first.path
+    assert len(list(tmp_path.glob("*.wav"))) == 1
