@@ -50,12 +50,12 @@ _CHORDS = {
 }
 _PROGRESSIONS = {
     False: (("I", "IV", "V", "I"), ("I", "I", "IV", "V")),
-    True: (("i", "i", "VI", "V"), ("i", "i", "iv", "V")),
+    True: (("i", "i", "VI", "V"), ("i", "VI", "i", "V")),
 }
 #: chords a conditioning melody may be harmonised with, tonic first
 _HARMONY_POOL = {False: ("I", "IV", "V", "vi", "ii"), True: ("i", "iv", "V", "VI", "III")}
 
-MELODIC = ("flute", "pan_flute", "sitar", "koto", "synth", "marimba", "vibraphone",
+_MELODIC = ("flute", "pan_flute", "sitar", "koto", "synth", "marimba", "vibraphone",
            "guitar", "piano", "strings", "pad")
 _LEAD_RANK = ("flute", "pan_flute", "sitar", "koto", "synth", "vibraphone", "marimba",
               "guitar", "piano", "strings", "pad")
@@ -79,10 +79,11 @@ _KITS: dict[str, dict[str, str]] = {
     "jazz": {"ride": "x..-x..-x..-x..-", "kick": "o...o...o...o...", "hat": "....x.......x..."},
     "funk": {"kick": "X.......X.-.....", "snare": "....X.......X...", "hat": "x-o-x-o-x-o-x-o-"},
     "reggae": {"kick": "X.......X.......", "rim": "....x.......x...", "hat": "x.-.x.-.x.-.x.-."},
-    "latin": {"kick": "X.......X.......", "rim": "x..-..x...x..-..", "shaker": "x-o-x-o-x-o-x-o-"},
+    "latin": {"kick": "X.......X.......", "rim": "x...x.o.x...x.o.", "shaker": "x.o.x.o.x.o.x.o."},
     "dnb": {"kick": "X.......X.......", "snare": "....X.......X...", "hat": "x.o.x.o.x.o.x.o."},
-    "world": {"kick": "x.......x.......", "shaker": "x.o.x.o.x.o.x.o."},
-    "ambient": {"kick": "o.......o.......", "shaker": "o...o...o...o..."},
+    "world": {"kick": "x.......x.......", "rim": "....x.......x...", "shaker": "x.o.x.o.x.o.x.o."},
+    # the kick once a bar: on 1 and 3 alone it would make the half-bar the pulse
+    "ambient": {"kick": "o...............", "shaker": "o...o...o...o..."},
 }
 _HANDS = {"conga": "X.......x.......", "bongo": "....x.-.....x.-."}
 _TAIKO = {"taiko": "X.......X.......", "taiko_rim": "....x.......x..."}
@@ -97,7 +98,7 @@ _BASS = {
 }
 _COMP_STYLE = {
     "pop": "block", "house": "block", "hiphop": "block", "rock": "strum", "jazz": "block",
-    "funk": "strum", "reggae": "block", "latin": "arp", "dnb": "none", "world": "arp",
+    "funk": "strum", "reggae": "block", "latin": "arp", "dnb": "block", "world": "arp",
     "ambient": "arp", "classical": "arp",
 }
 _DEFAULT_PARTS: dict[str, dict[str, str | None]] = {
@@ -114,6 +115,8 @@ _DEFAULT_PARTS: dict[str, dict[str, str | None]] = {
     "ambient": {"lead": "flute", "comp": "vibraphone", "pad": "pad", "bass": "bass"},
     "classical": {"lead": "flute", "comp": "piano", "pad": "strings", "bass": "bass"},
 }
+#: sixteenths between restrikes of a held note, for voices that decay
+_RESTRIKE = {"marimba": 2, "koto": 4, "sitar": 4, "guitar": 4, "piano": 4, "vibraphone": 8}
 _GENRE_HANDS = ("world", "latin")
 _GENRE_NO_KIT = ("classical",)
 _REVERB = {"ambient": 0.35, "classical": 0.28, "world": 0.2, "jazz": 0.18}
@@ -179,7 +182,7 @@ def pulse_bpm(bpm: float) -> float:
 def build_plan(style: PromptStyle, key: Key, bpm: float) -> ArrangementPlan:
     genre = style.genre or "pop"
     defaults = _DEFAULT_PARTS[genre]
-    melodic = [name for name in style.instruments if name in MELODIC]
+    melodic = [name for name in style.instruments if name in _MELODIC]
     bass = next((name for name in style.instruments if name in ("bass", "synth_bass")), None)
     if melodic:
         lead = min(melodic, key=_LEAD_RANK.index)
@@ -271,18 +274,32 @@ class _Writer:
 
 
 def _allowed_steps(pulse: float, density: float) -> set[int]:
-    """Sixteenths are kept only where they are neither a blur (fast) nor a pulse of their own (slow)."""
+    """The sixteenths drums may play: subdivisions only where they do not become the pulse.
+
+    Below about 72 bpm off-beat eighths are a faster pulse of their own (a
+    listener taps them), so slow takes keep to the beat.
+    """
     steps = set(range(0, _STEPS, 4))
-    if pulse <= 200 or density > 0.7:
+    if pulse >= 72:
         steps |= set(range(2, _STEPS, 4))
-    if 80 <= pulse <= 130 and density > 0.6:
+    if 90 <= pulse <= 130 and density > 0.75:
         steps |= set(range(1, _STEPS, 2))
     return steps
 
 
-def _write_drums(w: _Writer, plan: ArrangementPlan, pulse: float) -> None:
+def _melodic_steps(pulse: float) -> set[int]:
+    """The sixteenths tuned parts may start notes on: eighths at moderate tempi, beats otherwise."""
+    if 72 <= pulse <= 150:
+        return set(range(0, _STEPS, 2))
+    return set(range(0, _STEPS, 4))
+
+
+def _write_drums(w: _Writer, plan: ArrangementPlan, pulse: float, quiet: float) -> None:
+    """``quiet`` scales the tuned drums (kick, taiko, hand drums): under a conditioning tune their pitch competes."""
     key = plan.key
-    kick_pitch = _nearest(key.tonic, 33, 28, 39)
+    tuned = quiet ** 0.5
+    # above 55 Hz, where a chroma (and an ear) still hears its pitch
+    kick_pitch = _nearest(key.tonic, 40, 35, 46)
     keep = _allowed_steps(pulse, plan.density)
     if plan.kit is not None:
         kit = dict(_KITS[plan.kit])
@@ -297,24 +314,33 @@ def _write_drums(w: _Writer, plan: ArrangementPlan, pulse: float) -> None:
         for voice, pattern in kit.items():
             pitch = kick_pitch if voice == "kick" else 60
             gain = 0.6 + 0.4 * plan.density if voice in ("hat", "shaker", "open_hat", "ride") else 1.0
+            gain *= tuned if voice == "kick" else 1.0
             w.pattern(pattern, voice, pitch, gain, keep)
+        if pulse > 150:
+            # fast: kick and backbeat on every beat (accent still on 2 and 4, as in Motown or
+            # fast punk); a backbeat alone is heard, by people and machines, as half time
+            if "kick" in kit and backbeat:
+                w.pattern("....x.......x...", "kick", kick_pitch, tuned, keep)
+            for voice, pattern in kit.items():
+                if voice != "kick" and pattern[4] != "." and pattern[12] != "." and pattern[0] == pattern[8] == ".":
+                    w.pattern("o.......o.......", voice, 60, 1.0, keep)
     if plan.taiko:
-        w.pattern(_TAIKO["taiko"], "taiko", _nearest(key.tonic, 40, 36, 47), 1.0, keep)
-        w.pattern(_TAIKO["taiko_rim"], "taiko", _nearest((key.tonic + 7) % 12, 47, 43, 54), 0.85, keep)
+        w.pattern(_TAIKO["taiko"], "taiko", _nearest(key.tonic, 40, 36, 47), tuned, keep)
+        w.pattern(_TAIKO["taiko_rim"], "taiko", _nearest((key.tonic + 7) % 12, 47, 43, 54), 0.85 * tuned, keep)
     if plan.hands:
-        w.pattern(_HANDS["conga"], "conga", _nearest(key.tonic, 55, 50, 61), 1.0, keep)
-        w.pattern(_HANDS["bongo"], "bongo", _nearest((key.tonic + 7) % 12, 67, 62, 73), 0.9, keep)
+        w.pattern(_HANDS["conga"], "conga", _nearest(key.tonic, 55, 50, 61), tuned, keep)
+        w.pattern(_HANDS["bongo"], "bongo", _nearest((key.tonic + 7) % 12, 67, 62, 73), 0.9 * tuned, keep)
     if plan.shaker:
         w.pattern(_SHAKER, "shaker", 60, 0.7, keep)
 
 
 def _write_harmony(w: _Writer, plan: ArrangementPlan, chords: list[str], pulse: float, quiet: float) -> None:
     key = plan.key
-    keep = _allowed_steps(pulse, plan.density)
+    keep = _melodic_steps(pulse)
     for bar in range(w.bars):
         symbol = chords[bar]
         triad = _chord_pcs(key, symbol)
-        next_root = _chord_pcs(key, chords[(bar + 1) % len(chords)] if bar + 1 >= w.bars else chords[bar + 1])[0]
+        next_root = _chord_pcs(key, chords[(bar + 1) % len(chords)])[0]
         if plan.bass is not None:
             root = _nearest(triad[0], 40, 36, 47)
             bass_notes = {"R": root, "5": root + 7, "O": root + 12,
@@ -323,7 +349,7 @@ def _write_harmony(w: _Writer, plan: ArrangementPlan, chords: list[str], pulse: 
             hits = [i for i, c in enumerate(pattern) if c != "."]
             for n, step in enumerate(hits):
                 length = (hits[n + 1] if n + 1 < len(hits) else _STEPS) - step
-                vel = 1.0 if step == 0 else 0.8
+                vel = (1.0 if step == 0 else 0.8) * quiet ** 0.5
                 w.add(bar, step, length * 0.9, bass_notes[pattern[step]], vel, plan.bass)
         voicing = sorted(_nearest(pc, 60, 53, 67) for pc in triad)
         if plan.pad is not None:
@@ -336,8 +362,6 @@ def _write_harmony(w: _Writer, plan: ArrangementPlan, chords: list[str], pulse: 
                 w.add(bar, 0, _STEPS, pitch, 0.45 * quiet, "sitar_drone")
         for instrument in plan.comp:
             style = _COMP_STYLE.get(plan.genre, "block")
-            if style == "none":
-                style = "block"
             if style in ("block", "strum"):
                 for step in range(0, _STEPS, 4):
                     vel = (0.8 if step == 0 else 0.6) * quiet
@@ -373,14 +397,15 @@ def _write_riff(rng: np.random.Generator, density: float, keep: set[int]) -> lis
         if step == 0:
             notes.append(_RiffNote(0, 0, True))
         elif on_beat and rng.random() < 0.55 + 0.3 * density:
-            notes.append(_RiffNote(step, int(rng.choice(4, p=[0.4, 0.25, 0.25, 0.1])), True))
+            # the third is what tells major from minor: it is sung as often as the root
+            notes.append(_RiffNote(step, int(rng.choice(4, p=[0.35, 0.35, 0.2, 0.1])), True))
         elif not on_beat and rng.random() < 0.1 + 0.4 * density:
             notes.append(_RiffNote(step, int(rng.choice([-1, 1])), False))
     return notes
 
 
 def _write_lead(w: _Writer, plan: ArrangementPlan, chords: list[str], pulse: float) -> None:
-    keep = _allowed_steps(pulse, plan.density)
+    keep = _melodic_steps(pulse)
     riff = _write_riff(w.rng, plan.density, keep)
     variation = _write_riff(w.rng, plan.density, keep)
     low, high = _LEAD_RANGE.get(plan.lead, (64, 86))
@@ -427,7 +452,11 @@ def _write_following_lead(w: _Writer, plan: ArrangementPlan, contour: MelodyCont
             run += 1
         if pc >= 0:
             pitch = _nearest(pc, last, low, high)
-            w.add(step // _STEPS, step % _STEPS, run, pitch, 0.9, plan.lead)
+            # a plucked or struck voice dies away under a long note: restrike it, as a marimba rolls
+            strike = _RESTRIKE.get(plan.lead, run)
+            for offset in range(0, run, strike):
+                s = step + offset
+                w.add(s // _STEPS, s % _STEPS, min(strike, run - offset), pitch, 0.9 if offset == 0 else 0.7, plan.lead)
             last = float(pitch)
         step += run
 
@@ -469,13 +498,13 @@ def build_arrangement(
     else:
         chords = _harmonise(contour, plan.key, bars, bar_seconds)
         # the accompaniment steps back so that the conditioning tune is what is heard
-        quiet = 0.45
+        quiet = 0.35
     _write_harmony(w, plan, chords, pulse, quiet)
     if contour is None:
         _write_lead(w, plan, chords, pulse)
     else:
         _write_following_lead(w, plan, contour)
-    _write_drums(w, plan, pulse)
+    _write_drums(w, plan, pulse, quiet)
     notes = tuple(sorted((n for n in w.notes if n.start < seconds), key=lambda n: (n.start, n.voice, n.pitch)))
     logger.debug("arranged %d notes over %d bars at %.1f bpm (pulse %.1f): %s", len(notes), bars, plan.bpm, pulse,
                  " ".join(chords[:4]))

@@ -56,7 +56,7 @@ class ProceduralEngine:
         seconds, sample_rate = _check_request(request)
         style = parse_prompt(request.prompt)
         bpm = DEFAULT_BPM if style.bpm is None else _check_bpm(style.bpm)
-        seed = derive_seed(request.prompt) if request.seed is None else int(request.seed)
+        seed = derive_seed(request.prompt) if request.seed is None else _check_seed(request.seed)
         contour = None if request.melody is None else parse_melody(request.melody, request.melody_rate)
         key = style.key
         if key is None:
@@ -88,6 +88,12 @@ def _check_request(request: RenderRequest) -> tuple[float, int]:
     if isinstance(rate, bool) or not isinstance(rate, int) or not low <= rate <= high:
         raise UsageError(f"sample rate must be a whole number of Hz from {low} to {high}, got {rate!r}")
     return seconds, rate
+
+
+def _check_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UsageError(f"seed must be a whole number 0 or more, got {seed!r}; send none for one from the prompt")
+    return int(seed)
 
 
 def _check_bpm(bpm: float) -> float:

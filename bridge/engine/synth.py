@@ -9,6 +9,7 @@ tonal voices.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 #: -1 dBFS, with a hair of room for float32 rounding
 PEAK = 10 ** (-1.0 / 20) * 0.999
 _TWO_PI = 2.0 * np.pi
+#: points per wavetable cycle; a power of two, so that wrapping is a bit mask
+_TABLE_SIZE = 4096
 
 
 def _hz(pitch: float) -> float:
@@ -39,31 +42,58 @@ class _Context:
     def t(self, n: int) -> np.ndarray:
         return np.arange(n) / self.sr
 
+    def t32(self, n: int) -> np.ndarray:
+        """Time in float32: enough for envelopes, not for phases (see :func:`_sine`)."""
+        return (np.arange(n) / self.sr).astype(np.float32)
+
     def noise(self, n: int) -> np.ndarray:
         return self.rng.standard_normal(n)
+
+
+def _sine(cycles: np.ndarray | float) -> np.ndarray:
+    """``sin(2 pi cycles)``: the phase is reduced to one cycle in float64, the sine taken in float32.
+
+    float32 sine is about ten times faster in numpy (SIMD); reducing first keeps
+    the phase exact however long the note.
+    """
+    cycles = np.asarray(cycles)
+    return np.sin((cycles - np.rint(cycles)).astype(np.float32) * np.float32(_TWO_PI))
+
+
+def _decay(t32: np.ndarray, tau: float) -> np.ndarray:
+    return np.exp(t32 * np.float32(-1.0 / tau))
 
 
 def _partials(ctx: _Context, freq: float, n: int, ratios: Iterable[float], amps: Iterable[float],
               taus: Iterable[float], phase_bend: np.ndarray | None = None) -> np.ndarray:
     """Decaying sine partials; those above 0.45 of the sample rate are left out rather than aliased."""
-    t = ctx.t(n)
-    base = freq * t if phase_bend is None else phase_bend
-    out = np.zeros(n)
+    t32 = ctx.t32(n)
+    base = freq * ctx.t(n) if phase_bend is None else phase_bend
+    # whole-number harmonics only need the fundamental's phase within its cycle: reduce it once
+    base_frac = (base - np.rint(base)).astype(np.float32)
+    out = np.zeros(n, dtype=np.float32)
     for ratio, amp, tau in zip(ratios, amps, taus):
         if freq * ratio >= 0.45 * ctx.sr:
             continue
-        out += amp * np.sin(_TWO_PI * ratio * base) * np.exp(-t / tau)
+        # a partial is computed only until it has fallen 60 dB: upper partials die young
+        m = min(n, int(6.9 * tau * ctx.sr) + 1)
+        if float(ratio).is_integer():
+            wave = np.sin(base_frac[:m] * np.float32(_TWO_PI * ratio))
+        else:
+            wave = _sine(ratio * base[:m])
+        out[:m] += np.float32(amp) * wave * _decay(t32[:m], tau)
     return out
 
 
 def _envelope(ctx: _Context, n: int, held: int, attack: float, decay: float, sustain: float,
               release: float) -> np.ndarray:
     """Attack ramp, exponential fall to ``sustain`` while held, exponential release after."""
-    t = ctx.t(n)
-    env = np.minimum(t / max(attack, 1e-4), 1.0)
-    env *= sustain + (1.0 - sustain) * np.exp(-np.maximum(t - attack, 0.0) / max(decay, 1e-4))
-    off = held / ctx.sr
-    env *= np.where(t > off, np.exp(-(t - off) / max(release / 4.0, 1e-4)), 1.0)
+    t = ctx.t32(n)
+    env = np.minimum(t / np.float32(max(attack, 1e-4)), np.float32(1.0))
+    falling = _decay(np.maximum(t - np.float32(attack), 0), max(decay, 1e-4))
+    env *= np.float32(sustain) + np.float32(1.0 - sustain) * falling
+    off = np.float32(held / ctx.sr)
+    env *= np.where(t > off, _decay(np.maximum(t - off, 0), max(release / 4.0, 1e-4)), np.float32(1.0))
     return env
 
 
@@ -83,19 +113,20 @@ def _lowpass(x: np.ndarray, width: int) -> np.ndarray:
     return (c[width:] - c[:-width]) / width
 
 
-def _saw_table(harmonics: int, rolloff: float, size: int = 2048) -> np.ndarray:
+@functools.lru_cache(maxsize=256)
+def _saw_table(harmonics: int, rolloff: float, size: int = _TABLE_SIZE) -> np.ndarray:
+    """One band-limited, lowpassed saw cycle; read-only, shared by every render."""
     k = np.arange(1, harmonics + 1)
     amps = (1.0 / k) / (1.0 + (k / rolloff) ** 2)
     phase = np.arange(size) / size
-    return (amps[:, None] * np.sin(_TWO_PI * k[:, None] * phase[None, :])).sum(axis=0)
+    table = (amps[:, None] * np.sin(_TWO_PI * k[:, None] * phase[None, :])).sum(axis=0).astype(np.float32)
+    table.flags.writeable = False
+    return table
 
 
 def _table_osc(table: np.ndarray, phase: np.ndarray) -> np.ndarray:
-    size = len(table)
-    pos = (phase % 1.0) * size
-    i = pos.astype(np.int64)
-    frac = pos - i
-    return table[i] + (table[(i + 1) % size] - table[i]) * frac
+    """Nearest-sample table read: with 4096 points per cycle the error is far below the saw's own rolloff."""
+    return table[(phase * _TABLE_SIZE).astype(np.int64) & (_TABLE_SIZE - 1)]
 
 
 def _saws(ctx: _Context, freq: float, n: int, detune_cents: Iterable[float], rolloff: float,
@@ -103,13 +134,13 @@ def _saws(ctx: _Context, freq: float, n: int, detune_cents: Iterable[float], rol
     """Detuned band-limited saws: a table per harmonic count, read at each detuned phase."""
     t = ctx.t(n)
     harmonics = max(1, min(40, int(0.45 * ctx.sr / freq)))
-    table = _saw_table(harmonics, rolloff)
-    wobble = 1.0 + vibrato * np.sin(_TWO_PI * 5.2 * t) * np.minimum(t / 0.4, 1.0) if vibrato else 1.0
+    table = _saw_table(harmonics, round(rolloff, 2))
+    # vibrato as phase modulation: the integral of a sine wobble in frequency, no cumsum needed
+    wobble = vibrato / (_TWO_PI * 5.2) * (1 - np.cos(_TWO_PI * 5.2 * t)) * np.minimum(t / 0.4, 1.0) if vibrato else 0.0
     out = np.zeros(n)
     for i, cents in enumerate(detune_cents):
         f = freq * 2 ** (cents / 1200)
-        phase = np.cumsum(f * wobble / ctx.sr * np.ones(n)) + 0.37 * i
-        out += _table_osc(table, phase)
+        out += _table_osc(table, f * (t + wobble) + 0.37 * i)
     return out
 
 
@@ -131,7 +162,7 @@ def _vibraphone(ctx: _Context, pitch: int, held: int) -> np.ndarray:
     x = _partials(ctx, f, n, (1.0, 4.0, 10.0), (1.0, 0.22, 0.05), (1.8, 0.4, 0.1))
     t = ctx.t(n)
     # the motor-driven tremolo is what says "vibraphone"
-    x *= 1.0 + 0.25 * np.sin(_TWO_PI * 5.5 * t)
+    x *= 1.0 + 0.25 * _sine(5.5 * t)
     return x * _envelope(ctx, n, held, 0.002, 10.0, 1.0, 0.4)
 
 
@@ -148,7 +179,7 @@ def _plucked(ctx: _Context, pitch: int, held: int, position: float, ring: float,
     x = _partials(ctx, f, n, k, amps, taus, phase_bend=phase)
     if buzz:
         # the sitar's jawari bridge: a bright buzz that sweeps and fades
-        x += buzz * np.tanh(3 * x) * np.exp(-t / (ring / 2)) * (1 + np.sin(_TWO_PI * 2.5 * t)) / 2
+        x += buzz * np.tanh(3 * x) * _decay(ctx.t32(n), ring / 2) * (1 + _sine(2.5 * t)) / 2
     return x * _envelope(ctx, n, held, 0.001, 10.0, 1.0, 0.15)
 
 
@@ -190,11 +221,11 @@ def _flute(ctx: _Context, pitch: int, held: int, breath: float = 0.08, vibrato: 
     t = ctx.t(n)
     onset = np.minimum(t / 0.3, 1.0)
     phase = f * t - f * vibrato * onset * np.cos(_TWO_PI * 5.0 * t) / (_TWO_PI * 5.0)
-    tone = np.sin(_TWO_PI * phase) + 0.18 * np.sin(2 * _TWO_PI * phase) + 0.06 * np.sin(3 * _TWO_PI * phase)
+    tone = _sine(phase) + 0.18 * _sine(2 * phase) + 0.06 * _sine(3 * phase)
     # breath: noise narrowed around the pitch by ring-modulating lowpassed noise onto it
     width = max(int(ctx.sr / 400), 1)
-    air = _lowpass(ctx.noise(n), width) * np.sqrt(width) * np.sin(_TWO_PI * phase)
-    chiff = ctx.noise(n) * np.exp(-t / 0.02) * 0.5
+    air = _lowpass(ctx.noise(n), width) * np.sqrt(width) * _sine(phase)
+    chiff = ctx.noise(n) * _decay(ctx.t32(n), 0.02) * 0.5
     x = tone + breath * 4 * air + breath * chiff
     return x * _envelope(ctx, n, held, 0.04, 0.3, 0.85, 0.12)
 
@@ -207,8 +238,9 @@ def _bass(ctx: _Context, pitch: int, held: int) -> np.ndarray:
     f = _hz(pitch)
     n = held + int(0.08 * ctx.sr)
     t = ctx.t(n)
-    x = np.sin(_TWO_PI * f * t) + 0.35 * np.sin(2 * _TWO_PI * f * t) + 0.12 * np.sin(3 * _TWO_PI * f * t)
-    x = np.tanh(1.5 * x)
+    x = _sine(f * t) + 0.35 * _sine(2 * f * t) + 0.12 * _sine(3 * f * t)
+    # gentle drive only: hard saturation adds the fifth harmonic, a major third above the root
+    x = np.tanh(0.8 * x)
     return x * _envelope(ctx, n, held, 0.004, 0.5, 0.55, 0.08)
 
 
@@ -216,7 +248,8 @@ def _synth_bass(ctx: _Context, pitch: int, held: int) -> np.ndarray:
     f = _hz(pitch)
     n = held + int(0.06 * ctx.sr)
     t = ctx.t(n)
-    x = 0.6 * _saws(ctx, f, n, (0.0,), 3.0 + 3 * ctx.brightness) + np.sin(_TWO_PI * f * t)
+    # sub-heavy: the fifth harmonic of a saw is a major third, and a loud one turns minor keys major
+    x = 0.3 * _saws(ctx, f, n, (0.0,), 1.5 + ctx.brightness) + _sine(f * t) + 0.4 * _sine(2 * f * t)
     return x * _envelope(ctx, n, held, 0.003, 0.25, 0.6, 0.06)
 
 
@@ -244,14 +277,15 @@ def _sweep(ctx: _Context, n: int, f_end: float, ratio: float, tau: float) -> np.
     """A sine whose pitch falls from ``ratio * f_end`` to ``f_end``: the body of every drum."""
     t = ctx.t(n)
     phase = f_end * t + f_end * (ratio - 1) * tau * (1 - np.exp(-t / tau))
-    return np.sin(_TWO_PI * phase)
+    return _sine(phase)
 
 
 def _kick(ctx: _Context, pitch: int, held: int) -> np.ndarray:
     n = int(0.45 * ctx.sr)
     t = ctx.t(n)
     # tuned to the tonic: the kick is the loudest pitched thing in a mix
-    x = _sweep(ctx, n, _hz(pitch), 4.0, 0.03) * np.exp(-t / 0.22)
+    # the pitch drop is over within 40 ms, so the body rings at the tuned pitch, not a tone above it
+    x = _sweep(ctx, n, _hz(pitch), 3.0, 0.012) * np.exp(-t / 0.22)
     click = min(n, int(0.002 * ctx.sr))
     x[:click] += 0.5 * ctx.noise(click)
     return x
@@ -407,15 +441,15 @@ def render_notes(notes: Iterable[NoteEvent], frames: int, sample_rate: int, *, s
             bus = buses[note.voice] = np.zeros(frames)
         end = min(start + len(sound), frames)
         bus[start:end] += note.velocity * sound[: end - start]
-    mix = np.zeros((frames, 2))
-    send = np.zeros(frames)
+    left, right, send = np.zeros(frames), np.zeros(frames), np.zeros(frames)
     for name, bus in buses.items():
         voice = VOICES[name]
         # constant-power pan
         angle = (voice.pan + 1) * np.pi / 4
-        mix[:, 0] += voice.gain * np.cos(angle) * bus
-        mix[:, 1] += voice.gain * np.sin(angle) * bus
+        left += voice.gain * np.cos(angle) * bus
+        right += voice.gain * np.sin(angle) * bus
         send += voice.gain * voice.send * bus
+    mix = np.stack([left, right], axis=1)
     if reverb > 0 and send.any():
         mix += reverb * _room(send, sample_rate)
     tail = min(frames, int(0.02 * sample_rate))

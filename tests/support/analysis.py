@@ -61,12 +61,16 @@ def onset_strength(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, flo
     n_fft = 1 << int(np.ceil(np.log2(0.032 * sample_rate)))
     mag = _stft_mag(_mono(audio), n_fft, hop)
     # logarithmic compression (gamma = 100): quiet sounds count, loud ones do not swamp
-    log_mag = np.log1p(100.0 * mag)
+    log_mag = np.log1p(10.0 * mag)
     flux = np.maximum(np.diff(log_mag, axis=0), 0.0).sum(axis=1)
     rate = sample_rate / hop
     width = max(int(0.3 * rate), 1)
     local = np.convolve(flux, np.ones(width) / width, mode="same")
-    return np.maximum(flux - local, 0.0), rate
+    novelty = np.maximum(flux - local, 0.0)
+    # smooth over ~25 ms: onsets are spikes a frame wide, and a beat period that is not a whole
+    # number of frames would otherwise split its autocorrelation peak between two lags
+    smooth = np.hanning(max(int(0.025 * rate), 3) + 2)[1:-1]
+    return np.convolve(novelty, smooth / smooth.sum(), mode="same"), rate
 
 
 def estimate_tempo(audio: np.ndarray, sample_rate: int, low: float = 40.0, high: float = 240.0) -> float:
@@ -77,15 +81,19 @@ def estimate_tempo(audio: np.ndarray, sample_rate: int, low: float = 40.0, high:
     spectrum = np.fft.rfft(novelty, 2 * n)
     acf = np.fft.irfft(np.abs(spectrum) ** 2)[:n]
     acf /= acf[0] if acf[0] > 0 else 1.0
-    lag_min = int(np.floor(60.0 / high * rate))
-    lag_max = min(int(np.ceil(60.0 / low * rate)), n - 2)
-    lags = np.arange(max(lag_min, 1), lag_max + 1)
+    # search a little past both ends, so that a peak right at 40 or 240 BPM is still a local maximum
+    lag_min = max(int(np.floor(60.0 / high * rate * 0.97)), 1)
+    lag_max = min(int(np.ceil(60.0 / low * rate * 1.03)), n - 2)
+    lags = np.arange(lag_min, lag_max + 1)
     values = acf[lags]
-    peaks = [i for i in range(1, len(lags) - 1) if values[i] >= values[i - 1] and values[i] > values[i + 1]]
+    in_range = (lags >= 60.0 / high * rate - 1) & (lags <= 60.0 / low * rate + 1)
+    peaks = [i for i in range(1, len(lags) - 1)
+             if in_range[i] and values[i] >= values[i - 1] and values[i] > values[i + 1]]
     if not peaks:
         raise ValueError("no periodicity between %g and %g BPM" % (low, high))
     best = max(values[i] for i in peaks)
-    chosen = min(i for i in peaks if values[i] >= OCTAVE_TOLERANCE * best)
+    # "within the tolerance of the best" must also hold when every peak is negative
+    chosen = min(i for i in peaks if values[i] >= best - (1.0 - OCTAVE_TOLERANCE) * abs(best))
     # parabolic interpolation: a 5 ms frame is 2% of a 240 BPM beat, too coarse on its own
     a, b, c = values[chosen - 1], values[chosen], values[chosen + 1]
     shift = 0.5 * (a - c) / (a - 2 * b + c) if (a - 2 * b + c) != 0 else 0.0
@@ -93,10 +101,11 @@ def estimate_tempo(audio: np.ndarray, sample_rate: int, low: float = 40.0, high:
     return 60.0 * rate / lag
 
 
-def chroma_frames(audio: np.ndarray, sample_rate: int, frame_seconds: float = 0.125) -> np.ndarray:
+def chroma_frames(audio: np.ndarray, sample_rate: int, frame_seconds: float = 0.125,
+                  window_seconds: float = 0.25) -> np.ndarray:
     """Chroma vectors (frames, 12) from 55 Hz to 2 kHz, one per ``frame_seconds``."""
     hop = max(int(round(frame_seconds * sample_rate)), 1)
-    n_fft = 1 << int(np.ceil(np.log2(max(0.25 * sample_rate, 2 * hop))))
+    n_fft = 1 << int(np.ceil(np.log2(max(window_seconds * sample_rate, 2 * hop))))
     power = _stft_mag(_mono(audio), n_fft, hop) ** 2
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
     band = (freqs >= 55.0) & (freqs <= 2000.0)
@@ -127,7 +136,8 @@ class KeyEstimate:
 
 def estimate_key(audio: np.ndarray, sample_rate: int) -> KeyEstimate:
     """The best of 24 Krumhansl-Kessler profiles for the time-averaged chroma."""
-    chroma = chroma_frames(audio, sample_rate, 0.125)
+    # half-second windows: at 55 Hz a semitone is 3 Hz, finer than a quarter-second FFT resolves
+    chroma = chroma_frames(audio, sample_rate, 0.25, window_seconds=0.5)
     totals = chroma.sum(axis=1, keepdims=True)
     # each frame counts once, however loud: a kick-heavy bar must not outvote the harmony
     profile = (chroma / np.where(totals > 0, totals, 1.0)).mean(axis=0)
