@@ -21,7 +21,9 @@ from bridge.output import OutputFolder
 from bridge.pipeline import EndpointTakeMaker
 
 if TYPE_CHECKING:
+    from bridge.core.tempo import TempoSource
     from bridge.daemon.service import DaemonOptions
+    from bridge.hosts.events import OutcomeHandler
 
 __all__ = ["Endpoint", "daemon_options", "history", "open_endpoint", "open_take_maker", "run_demo", "run_serve"]
 
@@ -88,14 +90,56 @@ def daemon_options(settings: Settings, **overrides: object) -> DaemonOptions:
 
 
 def run_serve(settings: Settings) -> None:
-    """``musicgen-bridge serve``: the daemon, until SIGINT or SIGTERM."""
+    """``musicgen-bridge serve``: the daemon, with the inputs and hosts the settings ask for, until SIGINT/SIGTERM."""
     from bridge.daemon.service import Daemon
+    from bridge.hosts.events import HostEvents
 
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    with open_take_maker(settings) as maker:
-        daemon = Daemon(daemon_options(settings), maker)
+    with contextlib.ExitStack() as stack:
+        tempo_source = _tempo_source(settings, stack)
+        handlers = _outcome_handlers(settings, tempo_source, stack)
+        observers = []
+        if handlers:
+            events = HostEvents(handlers)
+            stack.callback(events.close)
+            observers.append(events)
+        maker = stack.enter_context(open_take_maker(settings))
+        daemon = Daemon(daemon_options(settings), maker, tempo_source=tempo_source, observers=observers)
         daemon.start()
         daemon.run_until_signal()
+
+
+def _tempo_source(settings: Settings, stack: contextlib.ExitStack) -> TempoSource | None:
+    source: TempoSource | None = None
+    if settings.tempo_source == "ableton":
+        from bridge.hosts.ableton import AbletonTempoSource
+
+        # binds AbletonOSC's reply port, which one process only may hold: only when asked for
+        source = AbletonTempoSource(settings.ableton_host, settings.ableton_port, settings.ableton_reply_port)
+    elif settings.tempo_source == "reaper":
+        from bridge.hosts.reaper import ReaperTempoSource
+
+        source = ReaperTempoSource(settings.reaper_port, reaper_port=settings.reaper_osc_port)
+    if source is not None:
+        stack.callback(source.close)
+        log.info("tempo source: %s", source.name)
+    return source
+
+
+def _outcome_handlers(settings: Settings, tempo_source: TempoSource | None, stack: contextlib.ExitStack) -> list[OutcomeHandler]:
+    handlers: list[OutcomeHandler] = []
+    if settings.tempo_source == "ableton" or settings.ableton_slot is not None:
+        from bridge.config import parse_slot
+        from bridge.hosts.ableton import AbletonNotifier, AbletonTempoSource
+
+        client = tempo_source.client if isinstance(tempo_source, AbletonTempoSource) else None
+        slot = parse_slot(settings.ableton_slot) if settings.ableton_slot else None
+        notifier = AbletonNotifier(
+            settings.ableton_host, settings.ableton_port, settings.ableton_reply_port, slot=slot, client=client
+        )
+        stack.callback(notifier.close)
+        handlers.append(notifier)
+    return handlers
 
 
 def run_demo(settings: Settings, on_message: Callable[[str, list[Any]], None] | None = None) -> Path:

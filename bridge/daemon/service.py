@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from bridge.core.commands import CommandWithCapture
+from bridge.core.commands import CommandWithCapture, Origin
 from bridge.core.jobs import StickyState
 from bridge.core.progress import TakeMaker
 from bridge.core.tempo import TempoSource
@@ -27,7 +27,7 @@ from bridge.daemon.journal import Journal
 from bridge.daemon.osc_io import OscListener, OscNotifier, is_loopback_host, parse_allow, parse_notify_target
 from bridge.errors import ConfigError
 
-__all__ = ["Daemon", "DaemonOptions", "InputSource"]
+__all__ = ["Daemon", "DaemonOptions", "InputSource", "Observer"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,10 @@ class DaemonOptions:
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
+#: sees every outbound notification ``(address, args)``; must only enqueue (it runs on the job threads)
+Observer = Callable[[str, list[Any]], None]
+
+
 class InputSource(Protocol):
     """Another input (MIDI, an inbox folder): turns its events into commands and hands them to ``submit``."""
 
@@ -74,6 +78,7 @@ class Daemon:
         tempo_source: TempoSource | None = None,
         capture: CaptureService | None = None,
         extra_inputs: Sequence[InputSource] = (),
+        observers: Sequence[Observer] = (),
     ) -> None:
         if not 0 < options.progress_interval <= 1.0:
             raise ConfigError(f"progress_interval must be above 0 and at most 1 s, got {options.progress_interval!r}")
@@ -82,6 +87,7 @@ class Daemon:
         self._tempo_source = tempo_source
         self._capture = capture
         self._inputs = tuple(extra_inputs)
+        self._observers = tuple(observers)
         self._allow = parse_allow(options.allow)
         if not is_loopback_host(options.osc_host) and not self._allow:
             raise ConfigError(
@@ -106,10 +112,11 @@ class Daemon:
         options = self.options
         journal = Journal(options.journal_path)
         notifier = OscNotifier(options.reply_port, self._notify)
+        send = self._fan_out(notifier.send)
         try:
             jobs = JobQueue(
                 self._take_maker,
-                notifier.send,
+                send,
                 concurrency=options.concurrency,
                 queue_size=options.queue_size,
                 journal=journal,
@@ -117,7 +124,7 @@ class Daemon:
             )
             controller = Controller(
                 jobs,
-                notifier.send,
+                send,
                 tempo_source=self._tempo_source,
                 capture=self._capture,
                 max_clip_bytes=options.max_clip_bytes,
@@ -181,6 +188,22 @@ class Daemon:
             self._notifier.close()
             self._journal.close()
             logger.info("musicgen-bridge stopped")
+
+    def _fan_out(self, send: Callable[..., None]) -> Callable[..., None]:
+        """Every notification also goes to the observers (Live's status bar, a controller's pad light)."""
+        if not self._observers:
+            return send
+        observers = self._observers
+
+        def send_and_observe(address: str, args: Sequence[Any], origin: Origin | None = None) -> None:
+            send(address, args, origin)
+            for observe in observers:
+                try:
+                    observe(address, list(args))
+                except Exception:  # an observer's bug must not stop a take from being announced
+                    logger.exception("notification observer failed on %s", address)
+
+        return send_and_observe
 
     def run_until_signal(self) -> None:
         """Serve until SIGINT or SIGTERM (call from the main thread), then stop cleanly."""

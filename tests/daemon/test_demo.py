@@ -37,8 +37,8 @@ def test_error_for_code_keeps_unknown_codes() -> None:
 
 
 def test_demo_with_the_real_pipeline_and_built_in_endpoint(tmp_path: Path) -> None:
-    app = pytest.importorskip("bridge.app")
-    config = pytest.importorskip("bridge.config")
+    from bridge import app, config
+
     settings = config.Settings(out=tmp_path / "out", state_dir=tmp_path / "state")
     path = app.run_demo(settings)
     assert path.parent.resolve() == (tmp_path / "out").resolve() or (tmp_path / "out").resolve() in path.resolve().parents

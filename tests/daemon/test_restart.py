@@ -15,8 +15,7 @@ import pytest
 from bridge.core import addresses as A
 from tests.support.fake_daw import FakeDaw
 
-vendor_server = pytest.importorskip("tests.support.vendor_server", reason="tests/support/vendor_server.py not there yet")
-pytest.importorskip("bridge.cli", reason="the serve command is not wired yet")
+from tests.support import vendor_server
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -698,10 +698,8 @@ def test_one_info_line_per_generation_and_never_the_key(
 
 
 def test_end_to_end_with_the_shipped_engine(serve: Callable[..., LocalEndpoint]) -> None:
-    engine_module = pytest.importorskip("bridge.engine")
-    create_engine = getattr(engine_module, "create_engine", None)
-    if create_engine is None:
-        pytest.skip("bridge.engine.create_engine is not written yet")
+    from bridge.engine import create_engine
+
     endpoint = serve(create_engine(), api_key=KEY)
 
     body = generate(endpoint, sampling_rate=22050, max_new_token=400, seed=11).json()
