@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import ipaddress
 import math
 import os
 import tomllib
@@ -22,6 +21,7 @@ from typing import Any, Mapping
 
 import platformdirs
 
+from bridge.core.network import is_loopback_host, parse_allow, parse_notify_target
 from bridge.core.request import API_FIELD_SETS, BITRATES, OUTPUT_FORMATS, RequestOptions
 from bridge.errors import ConfigError, register_secret
 
@@ -33,7 +33,7 @@ __all__ = [
     "Settings",
     "default_config_path",
     "load_settings",
-    "parse_host_port",
+    "parse_slot",
 ]
 
 APP_NAME = "musicgen-bridge"
@@ -232,13 +232,9 @@ def _validate(s: Settings) -> None:
         if getattr(s, name) <= 0:
             fail(f"{name} must be more than 0, got {getattr(s, name)}")
     for target in s.notify:
-        parse_host_port(target)
-    for block in s.allow:
-        try:
-            ipaddress.ip_network(block, strict=False)
-        except ValueError:
-            fail(f"allow: {block!r} is not a CIDR block like 192.168.1.0/24")
-    if not _is_loopback(s.osc_host) and not s.allow:
+        parse_notify_target(target)
+    parse_allow(s.allow)
+    if not is_loopback_host(s.osc_host) and not s.allow:
         fail(
             f"listening on {s.osc_host} opens the daemon to your network; "
             "add --allow CIDR (e.g. --allow 192.168.1.0/24) for the hosts that may send, or use 127.0.0.1"
@@ -247,28 +243,12 @@ def _validate(s: Settings) -> None:
         fail(f"log_level must be DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def parse_slot(text: str) -> tuple[int, int]:
     """``'TRACK,SCENE'``, 0-based, as Live's API counts."""
     parts = text.replace(":", ",").split(",")
     if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
         raise ConfigError(f"ableton_slot must be 'TRACK,SCENE' with 0-based numbers, e.g. '0,0', got {text!r}")
     return int(parts[0]), int(parts[1])
-
-
-def parse_host_port(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
-        raise ConfigError(f"notify target must be HOST:PORT, e.g. 127.0.0.1:9005, got {text!r}")
-    return host.strip("[]"), int(port)
 
 
 def _read_file(path: Path) -> dict[str, Any]:

@@ -15,13 +15,14 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Union
+from typing import Any
 
 from pythonosc import osc_packet
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.core import addresses as A
 from bridge.core.commands import CommandWithCapture, Origin, ReportError
+from bridge.core.network import Network, is_loopback_host, parse_allow, parse_notify_target
 from bridge.daemon.osc_parse import parse_message
 from bridge.errors import ConfigError, MalformedDatagramError, PortInUseError
 
@@ -37,7 +38,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 #: the largest UDP payload; bigger datagrams cannot arrive
 _MAX_DATAGRAM = 65_535
@@ -48,37 +48,8 @@ _MAX_REMEMBERED_SOURCES = 4096
 _LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
-def parse_allow(cidrs: Iterable[str]) -> tuple[Network, ...]:
-    """``--allow`` values as networks; a bare address is a one-host network."""
-    networks = []
-    for text in cidrs:
-        try:
-            networks.append(ipaddress.ip_network(text.strip(), strict=False))
-        except ValueError:
-            raise ConfigError(
-                f"--allow {text!r} is not a network; write it as CIDR, e.g. 192.168.1.0/24 or 10.0.0.5/32"
-            ) from None
-    return tuple(networks)
-
-
-def parse_notify_target(text: str) -> tuple[str, int]:
-    """``--notify HOST:PORT`` as ``(host, port)``."""
-    host, sep, port_text = text.strip().rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-        raise ConfigError(f"--notify {text!r} is not HOST:PORT; write it like 127.0.0.1:9002")
-    return host, int(port_text)
-
-
 def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 class OscListener:
@@ -285,6 +256,3 @@ class OscNotifier:
             self._sock6.close()
 
 
-def is_loopback_host(host: str) -> bool:
-    """Whether listening on ``host`` keeps the bridge on this machine (no ``--allow`` needed)."""
-    return _is_loopback(host)

@@ -42,9 +42,9 @@ def test_default_file_location_is_read(isolated_home: Path) -> None:
     ("osc_port = 70000\n", "osc_port must be a UDP port"),
     ("api_fields = 'tokenz'\n", "api_fields must be one of duration, tokens"),
     ("tempo_source = 'live'\n", "tempo_source must be one of"),
-    ("notify = ['nohost']\n", "notify target must be HOST:PORT"),
+    ("notify = ['nohost']\n", "is not HOST:PORT"),
     ("osc_host = '0.0.0.0'\n", "add --allow CIDR"),
-    ("osc_host = '0.0.0.0'\nallow = ['not a cidr']\n", "not a CIDR block"),
+    ("osc_host = '0.0.0.0'\nallow = ['not a cidr']\n", "is not a network; write it as CIDR"),
     ("osc_port = \n", "not valid TOML"),
 ])
 def test_bad_files_name_the_problem(tmp_path: Path, text: str, match: str) -> None:
