@@ -55,8 +55,8 @@ class DaemonOptions:
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
-#: sees every outbound notification ``(address, args)``; must only enqueue (it runs on the job threads)
-Observer = Callable[[str, list[Any]], None]
+#: sees every outbound notification ``(address, args, origin)``; must only enqueue (it runs on the job threads)
+Observer = Callable[[str, list[Any], "Origin | None"], None]
 
 
 class InputSource(Protocol):
@@ -199,7 +199,7 @@ class Daemon:
             send(address, args, origin)
             for observe in observers:
                 try:
-                    observe(address, list(args))
+                    observe(address, list(args), origin)
                 except Exception:  # an observer's bug must not stop a take from being announced
                     logger.exception("notification observer failed on %s", address)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bridge.core import addresses as A
+from bridge.core.commands import Origin
 
 __all__ = ["HostEvents", "OutcomeHandler"]
 
@@ -45,7 +46,7 @@ class HostEvents:
         self._thread = threading.Thread(target=self._run, name="host-events", daemon=True)
         self._thread.start()
 
-    def __call__(self, address: str, args: list[Any]) -> None:
+    def __call__(self, address: str, args: list[Any], origin: Origin | None = None) -> None:
         if address not in (A.JOB_DONE, A.JOB_ERROR):
             return
         try:
