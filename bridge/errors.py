@@ -9,7 +9,8 @@ change once released; new failures get new classes.
     ├── ConfigError                  CONFIG
     ├── UsageError                   BAD_ARGUMENT   (a value from a user or host is wrong)
     │   ├── UnknownAddressError      UNKNOWN_ADDRESS
-    │   └── MalformedDatagramError   MALFORMED      (a datagram that is not OSC)
+    │   ├── MalformedDatagramError   MALFORMED      (a datagram that is not OSC)
+    │   └── SysexError               BAD_SYSEX      (a bridge SysEx message that cannot be read)
     ├── ClipError                    BAD_CLIP       (conditioning clip missing/unreadable/not audio)
     ├── BusyError                    BUSY           (the job queue is full)
     ├── CancelledError               CANCELLED
@@ -51,6 +52,7 @@ __all__ = [
     "QuotaError",
     "RateLimitedError",
     "StorageError",
+    "SysexError",
     "UnknownAddressError",
     "UpstreamTimeoutError",
     "UsageError",
@@ -109,6 +111,12 @@ class UsageError(BridgeError, ValueError):
 
 class UnknownAddressError(UsageError):
     code = "UNKNOWN_ADDRESS"
+
+
+class SysexError(UsageError):
+    """A SysEx message with the bridge's header that cannot be read."""
+
+    code = "BAD_SYSEX"
 
 
 class MalformedDatagramError(UsageError):
