@@ -16,13 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bridge.config import Settings
+from bridge.errors import ConfigError
 from bridge.endpoint.client import EndpointSettings
 from bridge.output import OutputFolder
 from bridge.pipeline import EndpointTakeMaker
 
 if TYPE_CHECKING:
+    from bridge.capture import AudioCapture
+    from bridge.core.midimap import MidiMap
     from bridge.core.tempo import TempoSource
-    from bridge.daemon.service import DaemonOptions
+    from bridge.midi import ClockTempoSource, MidiFeedback
+    from bridge.daemon.service import DaemonOptions, Observer
     from bridge.hosts.events import OutcomeHandler
 
 __all__ = ["Endpoint", "daemon_options", "history", "open_endpoint", "open_take_maker", "run_demo", "run_serve"]
@@ -91,22 +95,87 @@ def daemon_options(settings: Settings, **overrides: object) -> DaemonOptions:
 
 def run_serve(settings: Settings) -> None:
     """``musicgen-bridge serve``: the daemon, with the inputs and hosts the settings ask for, until SIGINT/SIGTERM."""
+    from bridge.core.midimap import build_midi_map
     from bridge.daemon.service import Daemon
     from bridge.hosts.events import HostEvents
 
+    midi_map = build_midi_map(settings.midi)  # a bad [midi] table is an error before anything is bound
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
-        tempo_source = _tempo_source(settings, stack)
+        clock = _midi_clock(settings, stack)
+        tempo_source = clock if settings.tempo_source == "midi-clock" else _tempo_source(settings, stack)
+        capture = _capture(settings, clock, stack)
         handlers = _outcome_handlers(settings, tempo_source, stack)
-        observers = []
+        observers: list[Observer] = []
         if handlers:
             events = HostEvents(handlers)
             stack.callback(events.close)
             observers.append(events)
+        inbox = None
+        if settings.inbox is not None:
+            from bridge.inbox import InboxWatcher
+
+            # bound late: the watcher starts only after the daemon below exists
+            inbox = InboxWatcher(settings.inbox, lambda command: daemon.submit(command), settings.inbox_autogenerate)
+            observers.append(inbox.observe)
         maker = stack.enter_context(open_take_maker(settings))
-        daemon = Daemon(daemon_options(settings), maker, tempo_source=tempo_source, observers=observers)
+        presets = {preset.name: preset.overrides() for preset in midi_map.presets}
+        daemon = Daemon(
+            daemon_options(settings, presets=presets),
+            maker,
+            tempo_source=tempo_source,
+            capture=capture,
+            observers=observers,
+        )
         daemon.start()
+        # inputs start once the daemon can take their commands, and stop after it has stopped
+        stack.callback(daemon.stop)
+        if clock is not None:
+            _start_midi(settings, midi_map, clock, daemon.submit, stack)
+        if inbox is not None:
+            inbox.start()
+            stack.callback(inbox.close)
         daemon.run_until_signal()
+
+
+def _midi_clock(settings: Settings, stack: contextlib.ExitStack) -> ClockTempoSource | None:
+    """The MIDI clock the MIDI input feeds; ``None`` with ``--no-midi``."""
+    if settings.no_midi:
+        if settings.tempo_source == "midi-clock":
+            raise ConfigError("tempo_source = 'midi-clock' needs MIDI input; remove --no-midi (no_midi = true)")
+        return None
+    from bridge.midi import ClockTempoSource
+
+    clock = ClockTempoSource()
+    stack.callback(clock.close)
+    return clock
+
+
+def _start_midi(
+    settings: Settings, midi_map: MidiMap, clock: ClockTempoSource, submit: Callable[..., Any], stack: contextlib.ExitStack
+) -> None:
+    from bridge.midi import open_midi_input
+
+    explicit = bool(settings.midi_in) or settings.midi_api is not None or settings.tempo_source == "midi-clock"
+    midi = open_midi_input(
+        submit, midi_map, ports=settings.midi_in, api=settings.midi_api, clock=clock, explicit=explicit or None
+    )
+    if midi is not None:
+        stack.callback(midi.close)
+        log.info("MIDI input: %s", ", ".join(midi.port_names))
+
+
+def _capture(settings: Settings, clock: ClockTempoSource | None, stack: contextlib.ExitStack) -> AudioCapture | None:
+    if settings.capture_device is None:
+        return None
+    from bridge.capture import AudioCapture
+
+    device: str | int = int(settings.capture_device) if settings.capture_device.isdigit() else settings.capture_device
+    # converted to what the endpoint conditions on: mono at its sample rate
+    capture = AudioCapture(device, captures_dir=settings.captures_path, clock=clock, target_rate=settings.sampling_rate, target_channels=1)
+    capture.open()
+    stack.callback(capture.close)
+    return capture
 
 
 def _tempo_source(settings: Settings, stack: contextlib.ExitStack) -> TempoSource | None:
@@ -128,6 +197,13 @@ def _tempo_source(settings: Settings, stack: contextlib.ExitStack) -> TempoSourc
 
 def _outcome_handlers(settings: Settings, tempo_source: TempoSource | None, stack: contextlib.ExitStack) -> list[OutcomeHandler]:
     handlers: list[OutcomeHandler] = []
+    if settings.midi_out is not None:
+        from bridge.midi import MidiFeedback
+
+        feedback = MidiFeedback(settings.midi_out or None, api=settings.midi_api)
+        feedback.open()
+        stack.callback(feedback.close)
+        handlers.append(_MidiPad(feedback))
     if settings.tempo_source == "ableton" or settings.ableton_slot is not None:
         from bridge.config import parse_slot
         from bridge.hosts.ableton import AbletonNotifier, AbletonTempoSource
@@ -142,10 +218,24 @@ def _outcome_handlers(settings: Settings, tempo_source: TempoSource | None, stac
     return handlers
 
 
+class _MidiPad:
+    """Lights a controller's pad: a note when a take is done, another when it fails."""
+
+    def __init__(self, feedback: MidiFeedback) -> None:
+        self._feedback = feedback
+
+    def job_done(self, job_id: str, path: Path | str, prompt: str | None = None) -> None:
+        self._feedback.send_done()
+
+    def job_failed(self, job_id: str | None, code: str, message: str) -> None:
+        self._feedback.send_failed()
+
+
 def run_demo(settings: Settings, on_message: Callable[[str, list[Any]], None] | None = None) -> Path:
     """``musicgen-bridge demo``: a daemon on free ports with the built-in endpoint, one trigger over UDP."""
     from bridge.daemon.demo import run_demo as trigger_demo
 
+    # the demo needs no MIDI, capture, inbox or hosts: only the daemon and the built-in endpoint
     local = settings.replace(endpoint=None, api_key=None)
     with tempfile.TemporaryDirectory(prefix="musicgen-bridge-demo-") as state:
         # a journal of its own: the demo must never pick up (and re-run) a serving daemon's jobs
@@ -187,7 +277,7 @@ def run_doctor(settings: Settings, *, check_network: bool = True) -> tuple[str, 
         osc_port=settings.osc_port,
         reply_port=settings.reply_port,
         folders=folders,
-        midi=settings.midi if (settings.midi_in or not settings.midi) else None,
+        midi=False if settings.no_midi else (True if settings.midi_in or settings.midi_api else None),
         capture_device=settings.capture_device,
         tempo_source=settings.tempo_source,
         ableton_host=settings.ableton_host,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bridge import __version__
-from bridge.config import KEY_ENV, Settings, load_settings
+from bridge.config import KEY_ENV, MIDI_API_NAMES, TEMPO_SOURCES, Settings, load_settings
 from bridge.core.music import parse_bpm, parse_key
 from bridge.core.progress import Progress, Stage
 from bridge.core.request import GenerationSpec
@@ -89,6 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--concurrency", type=int, help="generations run at once (default 2)")
     serve.add_argument("--queue-size", type=int, help="jobs waiting before triggers get BUSY (default 32)")
     serve.add_argument("--state-dir", type=Path, help="folder of the job journal")
+    serve.add_argument("--tempo-source", choices=TEMPO_SOURCES, help="where a trigger's tempo comes from (default sticky)")
+    serve.add_argument("--midi-in", action="append", metavar="NAME", help="connect to MIDI inputs whose name contains NAME (repeatable)")
+    serve.add_argument("--no-midi", action="store_true", default=None, help="no MIDI input")
+    serve.add_argument("--midi-api", choices=MIDI_API_NAMES, help="rtmidi API (also MIDO_BACKEND)")
+    serve.add_argument("--midi-out", metavar="NAME", help="MIDI output that gets a note when a take is done or fails")
+    serve.add_argument("--capture-device", metavar="NAME|INDEX", help="audio input to keep the last 60 s of")
+    serve.add_argument("--inbox", type=Path, help="folder watched for conditioning clips")
+
+    ports = commands.add_parser("ports", help="list MIDI inputs and outputs and audio devices")
+    _common(ports)
+    ports.add_argument("--midi-api", choices=MIDI_API_NAMES, help="rtmidi API to list (default: the platform's)")
 
     demo = commands.add_parser("demo", help="run the daemon offline, trigger one take over UDP as a host would")
     _common(demo)
@@ -192,7 +203,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     settings = _settings(args, out=args.out, endpoint=args.endpoint)
     _configure_logging(args, settings)
     if spec.clip is not None:
-        spec = spec.replace(clip=check_clip(spec.clip, max_bytes=int(settings.max_clip_mb * 2**20)))
+        spec = spec.replace(clip=check_clip(spec.clip, int(settings.max_clip_mb * 2**20)))
     display = TerminalProgress(sys.stderr)
     cancel = threading.Event()
     try:
@@ -232,6 +243,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         queue_size=args.queue_size,
         state_dir=args.state_dir,
+        tempo_source=args.tempo_source,
+        midi_in=args.midi_in,
+        no_midi=args.no_midi,
+        midi_api=args.midi_api,
+        midi_out=args.midi_out,
+        capture_device=args.capture_device,
+        inbox=args.inbox,
     )
     _configure_logging(args, settings)
     run_serve(settings)
@@ -249,6 +267,27 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             print(f"{address} {' '.join(map(str, values))}", file=sys.stderr)
 
     print(run_demo(settings, on_message=show))
+    return EXIT_OK
+
+
+def _cmd_ports(args: argparse.Namespace) -> int:
+    from bridge.midi.ports import list_ports
+
+    settings = _settings(args, midi_api=args.midi_api)
+    _configure_logging(args, settings)
+    found = list_ports(settings.midi_api)
+    print(f"MIDI ({found['midi_api']})")
+    if found["midi_error"]:
+        print(f"  not available: {found['midi_error']}")
+    for kind in ("inputs", "outputs"):
+        names = found[f"midi_{kind}"]
+        print(f"  {kind}: " + (", ".join(names) if names else "none"))
+    print("audio")
+    if found["audio_error"]:
+        print(f"  not available: {found['audio_error']}")
+    for kind in ("inputs", "outputs"):
+        devices = found[f"audio_{kind}"]
+        print(f"  {kind}: " + (", ".join(map(str, devices)) if devices else "none"))
     return EXIT_OK
 
 
@@ -287,6 +326,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": _cmd_serve,
     "demo": _cmd_demo,
     "history": _cmd_history,
+    "ports": _cmd_ports,
     "doctor": _cmd_doctor,
     "install-reaper-script": _cmd_install_reaper_script,
 }

@@ -1,7 +1,7 @@
 """Settings: defaults < TOML file < environment < command-line flags.
 
 One frozen :class:`Settings` holds every key. The TOML file is flat (plus the
-``[midi_map]`` and ``[presets.<name>]`` tables read by the MIDI mapper); every
+``[midi]`` table read by the MIDI mapper); every
 key can also be set as ``MUSICGEN_BRIDGE_<KEY>`` in the environment, and the
 API key as ``MODELSLAB_API_KEY``. An unknown key is an error that names the
 closest known one. The API key is never taken from a flag: flags show in ``ps``.
@@ -41,6 +41,8 @@ ENV_PREFIX = "MUSICGEN_BRIDGE_"
 KEY_ENV = "MODELSLAB_API_KEY"
 VENDOR_URL = "https://modelslab.com/api/v6/voice"
 TEMPO_SOURCES = ("sticky", "midi-clock", "ableton", "reaper")
+#: rtmidi's APIs as --midi-api names them (bridge.midi.ports maps each to rtmidi's own name)
+MIDI_API_NAMES = ("alsa", "jack", "coremidi", "windows_mm")
 
 
 def _music_dir() -> Path:
@@ -86,7 +88,7 @@ class Settings:
     queue_size: int = _doc("jobs waiting before a trigger is answered BUSY", default=32)
     tempo_source: str = _doc("where a trigger takes its tempo: sticky, midi-clock, ableton or reaper", default="sticky")
     # live inputs
-    midi: bool = _doc("open MIDI input (a virtual port 'MusicGen Bridge' unless midi_in names ports)", default=True)
+    no_midi: bool = _doc("no MIDI input (by default a virtual port 'MusicGen Bridge', or the midi_in ports)", default=False)
     midi_in: tuple[str, ...] = _doc("MIDI input ports to connect to (substring match)", default=())
     midi_api: str | None = _doc("rtmidi API: alsa, jack, coremidi or windows_mm", default=None)
     midi_out: str | None = _doc("MIDI output port that gets a note when a take is done or fails", default=None)
@@ -102,9 +104,8 @@ class Settings:
     reaper_port: int = _doc("port the bridge listens on for REAPER's OSC tempo feedback (REAPER's 'device port')", default=9010)
     reaper_osc_port: int = _doc("REAPER's own OSC listen port, asked to re-send the tempo", default=8000)
     log_level: str = _doc("DEBUG, INFO, WARNING or ERROR", default="INFO")
-    # tables passed through to the MIDI mapper
-    midi_map: Mapping[str, Any] = _doc("[midi_map] table: channel, notes, CC numbers (see README)", default_factory=dict)
-    presets: Mapping[str, Any] = _doc("[presets.<name>] tables: prompt plus optional key, bpm, bars, seed", default_factory=dict)
+    # the [midi] table, read by the MIDI mapper
+    midi: Mapping[str, Any] = _doc("[midi] table: channel, any_note, bpm_base, [midi.cc], [midi.presets.NAME] (see README)", default_factory=dict)
 
     def __post_init__(self) -> None:
         register_secret(self.api_key)
@@ -147,7 +148,7 @@ class Settings:
 FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 _HINTS = typing.get_type_hints(Settings)
 #: keys that are never read from the environment's MUSICGEN_BRIDGE_* variables or flags
-_TABLE_KEYS = {"midi_map", "presets"}
+_TABLE_KEYS = {"midi"}
 
 
 def _closest(name: str) -> str:
@@ -218,6 +219,8 @@ def _validate(s: Settings) -> None:
         fail(f"bitrate must be one of {', '.join(BITRATES)}, got {s.bitrate!r}")
     if s.tempo_source not in TEMPO_SOURCES:
         fail(f"tempo_source must be one of {', '.join(TEMPO_SOURCES)}, got {s.tempo_source!r}")
+    if s.midi_api is not None and s.midi_api not in MIDI_API_NAMES:
+        fail(f"midi_api must be one of {', '.join(MIDI_API_NAMES)}, got {s.midi_api!r}")
     if s.endpoint is not None and not s.endpoint.lower().startswith(("http://", "https://")):
         fail(f"endpoint must be an http(s) URL, got {s.endpoint!r}")
     if s.ableton_slot is not None:

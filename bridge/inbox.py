@@ -9,11 +9,22 @@ Files are only ever read: never moved, renamed or touched.
 Ignored: hidden files, partial downloads and renders (``.part``, ``.tmp``,
 ``.crdownload``, names ending ``~``) and DAW sidecars (REAPER ``.reapeaks``,
 Ableton ``.asd``, ``.pk`` peak files).
+
+Trigger files (what the REAPER action writes, since ReaScript has no UDP): a
+``<stem>.json`` beside ``<stem>.wav`` holding ``{"musicgen_bridge": 1,
+"generate": true, "prompt": ..., "bpm": ..., "beats_per_bar": ..., "bars": ...,
+"seconds": ...}`` makes the settled render start a job with those fields and the
+render as its clip. When the job ends, ``<stem>.done.json`` is written beside it:
+``{"status": "done", "path": ..., "job_id": ...}`` or ``{"status": "failed",
+"code": ..., "message": ...}``. The reply's name is always derived from the
+render's, never taken from the trigger.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -32,15 +43,27 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
+from bridge.core import addresses as A
 from bridge.core.commands import Command, Generate, Origin, ReportError, SetClip
 from bridge.core.request import MAX_CLIP_SECONDS
-from bridge.errors import ClipError, StorageError
+from bridge.errors import ClipError, StorageError, UsageError
 
-__all__ = ["IGNORED_SUFFIXES", "InboxWatcher", "check_inbox_file", "is_ignored"]
+__all__ = ["IGNORED_SUFFIXES", "InboxWatcher", "check_inbox_file", "is_ignored", "read_trigger", "reply_path_for"]
 
 log = logging.getLogger(__name__)
 
-IGNORED_SUFFIXES = frozenset({".part", ".tmp", ".crdownload", ".reapeaks", ".asd", ".pk"})
+IGNORED_SUFFIXES = frozenset({".part", ".tmp", ".crdownload", ".reapeaks", ".asd", ".pk", ".json"})
+#: the fields a trigger file may set, with the type each must have
+TRIGGER_FIELDS: dict[str, tuple[type, ...]] = {
+    "prompt": (str,),
+    "bpm": (int, float),
+    "beats_per_bar": (int,),
+    "bars": (int, float),
+    "seconds": (int, float),
+    "seed": (int,),
+    "key": (str, int),
+}
+TRIGGER_MAX_BYTES = 64 * 1024
 MAX_SECONDS = 600.0
 #: -90 dBFS: below any real recording's noise floor, above float rounding of digital silence
 SILENCE_PEAK = 10 ** (-90 / 20)
@@ -96,6 +119,52 @@ def check_inbox_file(path: Path, *, max_seconds: float = MAX_SECONDS) -> float:
             "check that the track was not muted when it was rendered"
         )
     return seconds
+
+
+def reply_path_for(render: Path) -> Path:
+    return render.with_name(f"{render.stem}.done.json")
+
+
+def read_trigger(path: Path) -> dict[str, Any]:
+    """The job fields of a trigger file; :class:`UsageError` when it is not one we can use."""
+    shown = f"trigger file '{path}'"
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(TRIGGER_MAX_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"{shown} cannot be read: {exc.strerror}") from exc
+    if len(raw) > TRIGGER_MAX_BYTES:
+        raise UsageError(f"{shown} is over {TRIGGER_MAX_BYTES // 1024} kB; it should hold a few fields")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"{shown} is not valid JSON ({exc}); write it again") from exc
+    if not isinstance(data, dict) or data.get("musicgen_bridge") != 1:
+        raise UsageError(f'{shown} is not a musicgen-bridge trigger (needs "musicgen_bridge": 1)')
+    fields: dict[str, Any] = {}
+    for name, kinds in TRIGGER_FIELDS.items():
+        value = data.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise UsageError(f"{shown}: {name} must be {' or '.join(k.__name__ for k in kinds)}, got {value!r}")
+        fields[name] = value
+    if not str(fields.get("prompt", "")).strip():
+        raise UsageError(f"{shown} has no prompt; type one when the action asks")
+    if data.get("generate") is not True:
+        raise UsageError(f'{shown} does not ask to generate ("generate": true)')
+    return fields
+
+
+def write_reply(path: Path, data: dict[str, Any]) -> None:
+    """Answer a trigger: a temporary name, then a rename, so its reader never sees half of it."""
+    part = path.with_name(f".{path.name}.part")
+    try:
+        part.write_text(json.dumps(data) + "\n", encoding="utf-8")
+        os.replace(part, path)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        log.warning("could not answer the trigger with %s: %s", path, exc)
 
 
 class _Handler(FileSystemEventHandler):
@@ -187,16 +256,39 @@ class InboxWatcher:
                 self._take(path)
 
     def _take(self, path: Path) -> None:
+        reply = reply_path_for(path)
+        origin = Origin("inbox", tag=str(reply)) if path.with_suffix(".json").exists() else _ORIGIN
         try:
             seconds = check_inbox_file(path, max_seconds=self._max_seconds)
-        except ClipError as exc:
+            trigger = read_trigger(path.with_suffix(".json")) if origin.tag else None
+        except (ClipError, UsageError) as exc:
             log.warning("%s", exc.message)
-            self._send(ReportError(exc.code, exc.message, _ORIGIN))
+            self._send(ReportError(exc.code, exc.message, origin))
+            if origin.tag:
+                write_reply(reply, {"status": "failed", "code": exc.code, "message": exc.message})
             return
         log.info("inbox clip %s (%.1f s)", path, seconds)
+        if trigger is not None:
+            # a trigger file: this render conditions this job only; the sticky clip stays as it was
+            self._send(Generate(overrides={**trigger, "clip": path}, origin=origin))
+            return
         self._send(SetClip(path, _ORIGIN))
         if self.autogenerate:
             self._send(Generate(origin=_ORIGIN))
+
+    def observe(self, address: str, args: list[Any], origin: Origin | None) -> None:
+        """A daemon observer: answers trigger files when their jobs end (runs on the job threads)."""
+        if origin is None or origin.kind != "inbox" or not origin.tag:
+            return
+        reply = Path(origin.tag)
+        if address == A.JOB_DONE:
+            write_reply(reply, {"status": "done", "job_id": args[0], "path": args[1], "bpm": args[2], "key": args[3]})
+        elif address == A.JOB_ERROR:
+            write_reply(reply, {"status": "failed", "job_id": args[0], "code": args[1], "message": args[2]})
+        elif address == A.ERROR:
+            write_reply(reply, {"status": "failed", "code": args[0], "message": args[1]})
+        elif address == A.JOB_STATUS and args[1] == "cancelled":
+            write_reply(reply, {"status": "failed", "job_id": args[0], "code": "CANCELLED", "message": "the job was cancelled"})
 
     def _send(self, command: Command) -> None:
         try:

@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 import soxr
 
 from bridge.audio.clip import Clip, decode_clip
@@ -24,26 +25,38 @@ __all__ = ["check_clip", "encode_clip", "read_clip"]
 _HINT = "send /musicgen/set/clip with the absolute path of a WAV, AIFF, FLAC or MP3 file"
 
 
-def check_clip(path: Path | str, *, max_bytes: int) -> Path:
-    """The resolved path of a usable clip, or a :class:`ClipError` that says what is wrong."""
+def check_clip(path: Path | str, max_bytes: int) -> Path:
+    """The clip's resolved path, once it is known to be a readable audio file no larger than ``max_bytes``.
+
+    Cheap enough for every trigger: it reads the header, not the audio.
+    """
     given = str(path)
     if "\0" in given:
         raise ClipError(f"no clip at {given[:80]!r}: the path contains a NUL byte; {_HINT}")
-    resolved = Path(os.path.expanduser(given)).resolve()
+    try:
+        resolved = Path(os.path.expanduser(given)).resolve()
+    except (OSError, RuntimeError) as exc:
+        raise ClipError(f"cannot resolve the clip path '{given[:200]}' ({exc}); {_HINT}") from exc
     try:
         info = resolved.stat()
     except FileNotFoundError:
         raise ClipError(f"no clip at '{resolved}': the file does not exist; {_HINT}") from None
     except OSError as exc:
-        raise ClipError(f"cannot read the clip at '{resolved}': {exc.strerror}; {_HINT}") from exc
+        raise ClipError(f"cannot read the clip '{resolved}' ({exc.strerror}); check its permissions") from exc
     if not stat.S_ISREG(info.st_mode):
-        raise ClipError(f"the clip at '{resolved}' is not a regular file (a folder or device); {_HINT}")
+        raise ClipError(f"the clip '{resolved}' is not a file (a folder?); {_HINT}")
     if info.st_size > max_bytes:
         raise ClipError(
-            f"the clip at '{resolved}' is {info.st_size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB limit; "
-            "trim it to the 30 s the endpoint uses"
+            f"the clip '{resolved}' is {info.st_size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB: "
+            "send a shorter excerpt (only the first 30 s are used)"
         )
-    read_clip(resolved, max_bytes=max_bytes)
+    try:
+        audio = sf.info(str(resolved))
+    except (sf.SoundFileError, RuntimeError, OSError) as exc:
+        reason = getattr(exc, "error_string", None) or str(exc)
+        raise ClipError(f"the clip '{resolved}' is not audio libsndfile can read ({reason}); {_HINT}") from exc
+    if audio.frames <= 0 or audio.samplerate <= 0:
+        raise ClipError(f"the clip '{resolved}' holds no audio (0 frames); {_HINT}")
     return resolved
 
 

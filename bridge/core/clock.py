@@ -230,8 +230,12 @@ class MidiClock:
         self._lagging += 1
         if self._lagging < _LOST_PERSIST:
             return
-        lost = round(lag)
         self._lagging = 0
+        first_late = self._window[-(_LOST_PERSIST - 1)][1]
+        if now - first_late < 0.5 * (_LOST_PERSIST - 1) * b:
+            # the late ticks came in a burst, not a tick apart: a stalled reader catching up, nothing lost
+            return
+        lost = round(lag)
         # renumber the ticks that already arrived late, then move the counter on
         late = list(self._window)[-(_LOST_PERSIST - 1) :]
         for _ in late:

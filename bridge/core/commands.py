@@ -36,6 +36,8 @@ class Origin:
     kind: str  # "osc", "midi", "inbox", "capture", "internal"
     host: str | None = None
     port: int | None = None
+    #: lets an input recognise its own jobs in the notifications (the inbox: the trigger's reply file)
+    tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

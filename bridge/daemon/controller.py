@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import soundfile as sf
 
 import bridge
+from bridge.audio.conditioning import check_clip
 from bridge.core import addresses as A
 from bridge.core.commands import (
     Cancel,
@@ -39,9 +39,9 @@ from bridge.core.music import BPM_MAX, BPM_MIN
 from bridge.core.tempo import TempoInfo, TempoSource
 from bridge.daemon.jobs import Announce, JobQueue
 from bridge.daemon.osc_parse import check_setting
-from bridge.errors import AudioDeviceError, BridgeError, ClipError, UsageError
+from bridge.errors import AudioDeviceError, BridgeError, UsageError
 
-__all__ = ["DEFAULT_MAX_CLIP_BYTES", "CaptureService", "Controller", "check_clip", "setting_reply"]
+__all__ = ["DEFAULT_MAX_CLIP_BYTES", "CaptureService", "Controller", "setting_reply"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +61,8 @@ class CaptureService(Protocol):
         """Stop recording; the captured file, or ``None`` when nothing was recorded."""
         ...
 
-    def bars(self, n: int) -> Path:
-        """Record ``n`` bars at the current tempo and return the file (blocks while recording)."""
+    def bars(self, n: int, *, bpm: float | None = None, beats_per_bar: int | None = None) -> Path:
+        """The last ``n`` whole bars as a file; ``bpm``/``beats_per_bar`` are the sticky values (a running clock wins)."""
         ...
 
 
@@ -77,36 +77,6 @@ class _CaptureDone:
 @dataclass(frozen=True, slots=True)
 class _Stop:
     pass
-
-
-def check_clip(path: Path, max_bytes: int = DEFAULT_MAX_CLIP_BYTES) -> Path:
-    """The clip's resolved path, once it is known to be a readable audio file no larger than ``max_bytes``."""
-    hint = "send /musicgen/set/clip with the absolute path of a WAV, AIFF or FLAC file"
-    try:
-        resolved = path.expanduser().resolve()
-    except (OSError, RuntimeError) as exc:
-        raise ClipError(f"cannot resolve the clip path '{path}' ({exc}); {hint}") from exc
-    if not resolved.exists():
-        raise ClipError(f"no clip at '{resolved}': the file does not exist; {hint}")
-    if not resolved.is_file():
-        raise ClipError(f"the clip '{resolved}' is not a file (a folder?); {hint}")
-    try:
-        size = resolved.stat().st_size
-    except OSError as exc:
-        raise ClipError(f"cannot read the clip '{resolved}' ({exc.strerror}); check its permissions") from exc
-    if size > max_bytes:
-        raise ClipError(
-            f"the clip '{resolved}' is {size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB: "
-            "send a shorter excerpt (only the first 30 s are used)"
-        )
-    try:
-        info = sf.info(str(resolved))
-    except (sf.SoundFileError, RuntimeError, OSError) as exc:
-        reason = getattr(exc, "error_string", None) or str(exc)
-        raise ClipError(f"the clip '{resolved}' is not audio libsndfile can read ({reason}); {hint}") from exc
-    if info.frames <= 0 or info.samplerate <= 0:
-        raise ClipError(f"the clip '{resolved}' holds no audio (0 frames); {hint}")
-    return resolved
 
 
 def setting_reply(state: StickyState, name: str) -> Any:
@@ -245,7 +215,7 @@ class Controller:
             preset = self._presets.get(command.preset)
             if preset is None:
                 known = ", ".join(sorted(self._presets)) or "none are configured"
-                raise UsageError(f"no preset {command.preset[:40]!r}; the presets are: {known} ([presets.<name>] in the config)")
+                raise UsageError(f"no preset {command.preset[:40]!r}; the presets are: {known} ([midi.presets.<name>] in the config)")
             values.update(preset)
         # a trigger's own overrides win over its preset
         values.update(command.overrides)
@@ -272,7 +242,7 @@ class Controller:
         if capture is None:
             raise UsageError(
                 "capture needs an audio input: start the bridge with --capture-device <name> "
-                "(musicgen-bridge devices lists them)"
+                "(musicgen-bridge ports lists them)"
             )
         if command.action == "start":
             capture.start()
@@ -283,10 +253,16 @@ class Controller:
         if command.action == "bars" and (command.bars is None or command.bars < 1):
             raise UsageError(f"capture bars needs a number of bars of at least 1, got {command.bars!r}")
 
-        # stop() writes the file and bars(n) records for n bars: neither may hold up other commands
+        # the sticky tempo as it is now, read on this thread: the state belongs to the controller
+        bpm, beats_per_bar = self._state.bpm, self._state.beats_per_bar
+
+        # stop() and bars(n) write a file: neither may hold up other commands
         def record() -> None:
             try:
-                path = capture.stop() if command.action == "stop" else capture.bars(int(command.bars or 0))
+                if command.action == "stop":
+                    path = capture.stop()
+                else:
+                    path = capture.bars(int(command.bars or 0), bpm=bpm, beats_per_bar=beats_per_bar)
             except BridgeError as exc:
                 self._reply(A.ERROR, (exc.code, exc.message), command.origin)
                 return

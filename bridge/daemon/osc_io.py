@@ -208,6 +208,10 @@ def build_datagram(address: str, args: Sequence[Any]) -> bytes:
     return builder.build().dgram
 
 
+#: how many OSC hosts are remembered as followers of jobs other inputs start
+_KNOWN_HOSTS = 8
+
+
 class OscNotifier:
     """Sends replies to the sender's host on ``reply_port`` and every notification to each ``notify`` target too."""
 
@@ -218,12 +222,30 @@ class OscNotifier:
         self._sock6: socket.socket | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._hosts: list[str] = []
+
+    def remember(self, origin: Origin) -> None:
+        """Note a host that sends OSC: it hears about jobs that MIDI, the inbox or capture start, too."""
+        if origin.kind != "osc" or not origin.host:
+            return
+        with self._lock:
+            hosts = self._hosts
+            if hosts and hosts[-1] == origin.host:
+                return
+            if origin.host in hosts:
+                hosts.remove(origin.host)
+            hosts.append(origin.host)
+            del hosts[:-_KNOWN_HOSTS]
 
     def targets(self, origin: Origin | None) -> list[tuple[str, int]]:
         targets: list[tuple[str, int]] = []
         if origin is not None and origin.kind == "osc" and origin.host:
             # replies go to the reply port, not the sender's port: Max's [udpsend] sends from an ephemeral port
             targets.append((origin.host, self.reply_port))
+        elif origin is not None and origin.kind != "internal":
+            # a job a controller or the inbox started: every host that talks OSC to us follows it
+            with self._lock:
+                targets.extend((host, self.reply_port) for host in self._hosts)
         for target in self._notify:
             if target not in targets:
                 targets.append(target)

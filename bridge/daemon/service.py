@@ -131,7 +131,11 @@ class Daemon:
                 queue_size=options.command_queue_size,
                 presets=options.presets,
             )
-            listener = OscListener(options.osc_host, options.osc_port, controller.submit, allow=self._allow)
+            def from_osc(command: CommandWithCapture) -> bool:
+                notifier.remember(command.origin)
+                return controller.submit(command)
+
+            listener = OscListener(options.osc_host, options.osc_port, from_osc, allow=self._allow)
             listener.start()
         except BaseException:
             notifier.close()

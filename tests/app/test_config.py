@@ -83,3 +83,18 @@ def test_readme_documents_every_setting() -> None:
     missing = [name for name in FIELDS if f"`{name}`" not in readme]
     assert missing == []
     assert Settings.__dataclass_fields__["osc_port"].metadata["doc"]
+
+
+def test_midi_api_names_are_the_ones_the_midi_adapter_maps() -> None:
+    from bridge.config import MIDI_API_NAMES
+    from bridge.midi.ports import MIDI_APIS
+
+    assert MIDI_API_NAMES == tuple(MIDI_APIS)
+    with pytest.raises(ConfigError, match="midi_api must be one of alsa, jack"):
+        load_settings(environ={"MUSICGEN_BRIDGE_MIDI_API": "oss"})
+
+
+def test_midi_table_is_read_as_a_table(tmp_path: Path) -> None:
+    path = write(tmp_path, "[midi]\nchannel = 10\n[midi.presets.dusty]\nprompt = 'boom bap'\nnote = 36\n")
+    settings = load_settings(path, environ={})
+    assert settings.midi["channel"] == 10 and settings.midi["presets"]["dusty"]["note"] == 36

@@ -12,7 +12,7 @@ import pytest
 
 import bridge
 from bridge.core import addresses as A
-from bridge.core.commands import Origin, TempoUpdate
+from bridge.core.commands import Generate, Origin, TempoUpdate
 from bridge.core.music import Key
 from bridge.core.progress import Stage
 from bridge.core.tempo import TempoInfo
@@ -416,7 +416,9 @@ def test_tempo_source_is_asked_at_trigger_time(start_daemon: StartDaemon, daw: F
     daw.send(A.GENERATE, 1)
     daw.wait_for(A.JOB_DONE)
     assert [(c.spec.bpm, c.spec.beats_per_bar) for c in take_maker.calls] == [(100.0, 3), (133.0, 3)]
+    # a clock's tempo reaches every host that talks OSC to the bridge, not only the one that asked
     assert daemon.submit(TempoUpdate(133.0, "midi-clock", Origin("midi")))
+    assert daw.wait_for(A.TEMPO) == [133.0, "midi-clock"]
     daemon.submit(TempoUpdate(123.0, "ableton", Origin("osc", "127.0.0.1")))
     assert daw.wait_for(A.TEMPO) == [123.0, "ableton"]
 
@@ -433,17 +435,19 @@ def test_capture_is_forwarded_and_the_take_becomes_the_clip(start_daemon: StartD
             calls.append("stop")
             return recorded
 
-        def bars(self, n: int) -> Path:
-            calls.append(f"bars {n}")
+        def bars(self, n: int, *, bpm: float | None = None, beats_per_bar: int | None = None) -> Path:
+            calls.append(f"bars {n} at {bpm} bpm in {beats_per_bar}")
             return recorded
 
     start_daemon(capture=Capture())
+    daw.send(A.SET_BPM, 96)
+    daw.send(A.SET_BEATS_PER_BAR, 3)
     daw.send(A.CAPTURE_START)
     daw.send(A.CAPTURE_STOP)
     assert daw.wait_for(A.GET_PREFIX + "clip") == [str(recorded.resolve())]
     daw.send(A.CAPTURE_BARS, 2)
     assert daw.wait_for(A.GET_PREFIX + "clip") == [str(recorded.resolve())]
-    assert calls == ["start", "stop", "bars 2"]
+    assert calls == ["start", "stop", "bars 2 at 96.0 bpm in 3"]
 
 
 # --- safety and lifecycle ----------------------------------------------------------------------------
@@ -498,3 +502,13 @@ def test_stop_is_prompt_with_a_job_running(start_daemon: StartDaemon, daw: FakeD
     assert time.monotonic() - started < 5.0
     left = {t.name for t in threading.enumerate()} & before
     assert not {name for name in left if name.startswith(("job-", "controller", "osc-listener"))}
+
+
+def test_jobs_other_inputs_start_are_announced_to_osc_hosts(start_daemon: StartDaemon, daw: FakeDaw) -> None:
+    daemon = start_daemon()
+    daw.send(A.SET_PROMPT, "pads")
+    daw.sync()
+    # a MIDI note (or the inbox) triggers: the Max patch that has been talking to us must see the take
+    assert daemon.submit(Generate(origin=Origin("midi")))
+    done = daw.wait_for(A.JOB_DONE)
+    assert Path(done[1]).exists()

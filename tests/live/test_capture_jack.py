@@ -34,6 +34,8 @@ def rig(jack_server: JackServer, tmp_path_factory: pytest.TempPathFactory) -> It
         jack_input_device(), seconds=10, captures_dir=tmp_path_factory.mktemp("converted"), target_rate=32000, target_channels=1
     )
     wiring = jack.Client("test-wiring", no_start_server=True)
+    xruns: list[float] = []
+    wiring.set_xrun_callback(xruns.append)
     wiring.activate()
     before = {p.name for p in wiring.get_ports(is_audio=True, is_input=True)}
     capture.open()
@@ -56,7 +58,7 @@ def rig(jack_server: JackServer, tmp_path_factory: pytest.TempPathFactory) -> It
         assert line.startswith("start "), f"the player did not start: {line!r}"
         wiring.connect("signal-player:out_1", theirs[0])
         wiring.connect("signal-player:out_2", theirs[1])
-        yield {"capture": capture, "converted": converted, "midi": midi, "start": int(line.split()[1])}
+        yield {"capture": capture, "converted": converted, "midi": midi, "start": int(line.split()[1]), "xruns": xruns}
     finally:
         try:
             player.communicate(timeout=10)
@@ -103,16 +105,25 @@ def test_bars_end_on_the_clocks_bar_line(rig: dict[str, Any]) -> None:
         time.sleep(0.05)
     # the dummy driver runs a little off 48 kHz against the system clock: the tempo in seconds shows it
     assert abs(midi.clock.bpm() - BPM) < 0.5  # type: ignore[operator]
-    path = capture.bars(1, bpm=90.0, beats_per_bar=4)  # the clock wins over the sticky 90 BPM
-    audio, _ = read(path)
+    # an xrun of the non-realtime dummy server (a loaded 2-core CI machine) drops a JACK cycle of audio or
+    # clock; the alignment is only promised for a bar with none, so a bar with one is taken again
+    for attempt in range(3):
+        overruns = capture.overruns
+        path = capture.bars(1, bpm=90.0, beats_per_bar=4)  # the clock wins over the sticky 90 BPM
+        audio, _ = read(path)
+        first = int(signal_frames(audio[:1, 0])[0])  # type: ignore[index]
+        end = first + audio.shape[0]
+        offset = (end - rig["start"]) % BAR
+        offset = offset - BAR if offset > BAR / 2 else offset
+        if capture.overruns == overruns:
+            break
+        time.sleep(BAR / 48000)
+    else:
+        pytest.fail(f"the JACK server had xruns during each of 3 bars (overruns: {capture.overruns})")
     # the bar's length comes from the clock's tempo: the 0.5 BPM accuracy the clock promises is 400 frames here
-    assert abs(audio.shape[0] - BAR) <= BAR * 0.5 / BPM
-    first = int(signal_frames(audio[:1, 0])[0])  # type: ignore[index]
-    end = first + audio.shape[0]
-    offset = (end - rig["start"]) % BAR
-    offset = offset - BAR if offset > BAR / 2 else offset
+    assert abs(audio.shape[0] - BAR) <= BAR * 0.5 / BPM, (audio.shape[0], attempt)
     # the take ends on a bar line of the player's clock, within a JACK period
-    assert abs(offset) <= 256, offset
+    assert abs(offset) <= 256, (offset, attempt, f"{len(rig['xruns'])} JACK xruns")
     assert signal_frames(audio[:, 0]).tolist() == list(range(first, end))  # type: ignore[union-attr]
 
 

@@ -156,3 +156,20 @@ def test_a_stall_burst_is_not_taken_for_lost_ticks() -> None:
         clock.tick(t)
     now = times[-1] + 0.001
     assert clock.reading(now).tick_in_bar == 9 and clock.reading(now).bar == 3  # tick 297
+
+
+def test_a_long_stall_delivers_a_burst_that_is_not_taken_for_lost_ticks() -> None:
+    # a loaded machine (or a stalled JACK cycle) holds ticks back for longer than six ticks, then
+    # delivers them all at once: every one arrived, so no bar line may move
+    from bridge.core.clock import MidiClock
+
+    period = 60.0 / 120.0 / 24
+    clock = MidiClock()
+    clock.start()
+    times = [100.0 + i * period for i in range(24 * 4 * 4)]
+    for i in range(96, 106):  # ten ticks held back 0.25 s, then a burst 0.1 ms apart
+        times[i] = times[105] + 0.0001 * (i - 96)
+    for t in times:
+        clock.tick(t)
+    reading = clock.reading(now=times[-1])
+    assert (reading.bar, reading.tick_in_bar) == (3, 95), reading
