@@ -58,7 +58,7 @@ def rig(jack_server: JackServer, tmp_path_factory: pytest.TempPathFactory) -> It
         assert line.startswith("start "), f"the player did not start: {line!r}"
         wiring.connect("signal-player:out_1", theirs[0])
         wiring.connect("signal-player:out_2", theirs[1])
-        yield {"capture": capture, "converted": converted, "midi": midi, "start": int(line.split()[1]), "xruns": xruns}
+        yield {"capture": capture, "converted": converted, "midi": midi, "start": int(line.split()[1]), "xruns": xruns, "player": player}
     finally:
         try:
             player.communicate(timeout=10)
@@ -96,34 +96,50 @@ def test_explicit_take_is_bit_exact(rig: dict[str, Any]) -> None:
     assert capture.stop() is None  # no take running
 
 
+def restart_clock(rig: dict[str, Any]) -> None:
+    player = rig["player"]
+    player.stdin.write("restart\n")
+    player.stdin.flush()
+    line = player.stdout.readline()
+    assert line.startswith("start "), f"the player did not restart: {line!r}"
+    rig["start"] = int(line.split()[1])
+    # the Start is on its way through JACK: wait until the clock has heard it and counts from bar 0 again
+    midi: MidiInput = rig["midi"]
+    deadline = time.monotonic() + 5
+    while (midi.clock.reading().bar or 0) >= 2:
+        assert time.monotonic() < deadline, "the clock never heard the player's Start"
+        time.sleep(0.01)
+
+
 def test_bars_end_on_the_clocks_bar_line(rig: dict[str, Any]) -> None:
     capture: AudioCapture = rig["capture"]
     midi: MidiInput = rig["midi"]
-    deadline = time.monotonic() + 10
-    while (midi.clock.reading().bar or 0) < 3 or (midi.clock.reading().tick_in_bar or 0) < 30:
-        assert time.monotonic() < deadline, "the player's clock never arrived"
-        time.sleep(0.05)
+    # An xrun of the non-realtime dummy server (a loaded 2-core CI machine) drops a JACK cycle: its audio,
+    # or its clock ticks, which no receiver can count back exactly. Bar alignment is promised for a clock
+    # that ran without one, so after an xrun the player presses Start again, as a musician would.
+    for attempt in range(5):
+        xruns, overruns = len(rig["xruns"]), capture.overruns
+        deadline = time.monotonic() + 15
+        while (midi.clock.reading().bar or 0) < 3 or (midi.clock.reading().tick_in_bar or 0) < 30:
+            assert time.monotonic() < deadline, "the player's clock never arrived"
+            time.sleep(0.05)
+        path = capture.bars(1, bpm=90.0, beats_per_bar=4)  # the clock wins over the sticky 90 BPM
+        if len(rig["xruns"]) == xruns and capture.overruns == overruns:
+            break
+        restart_clock(rig)
+    else:
+        pytest.fail(f"the JACK server had xruns during each of 5 tries ({len(rig['xruns'])} xruns)")
     # the dummy driver runs a little off 48 kHz against the system clock: the tempo in seconds shows it
     assert abs(midi.clock.bpm() - BPM) < 0.5  # type: ignore[operator]
-    # an xrun of the non-realtime dummy server (a loaded 2-core CI machine) drops a JACK cycle of audio or
-    # clock; the alignment is only promised for a bar with none, so a bar with one is taken again
-    for attempt in range(3):
-        overruns = capture.overruns
-        path = capture.bars(1, bpm=90.0, beats_per_bar=4)  # the clock wins over the sticky 90 BPM
-        audio, _ = read(path)
-        first = int(signal_frames(audio[:1, 0])[0])  # type: ignore[index]
-        end = first + audio.shape[0]
-        offset = (end - rig["start"]) % BAR
-        offset = offset - BAR if offset > BAR / 2 else offset
-        if capture.overruns == overruns:
-            break
-        time.sleep(BAR / 48000)
-    else:
-        pytest.fail(f"the JACK server had xruns during each of 3 bars (overruns: {capture.overruns})")
+    audio, _ = read(path)
     # the bar's length comes from the clock's tempo: the 0.5 BPM accuracy the clock promises is 400 frames here
     assert abs(audio.shape[0] - BAR) <= BAR * 0.5 / BPM, (audio.shape[0], attempt)
+    first = int(signal_frames(audio[:1, 0])[0])  # type: ignore[index]
+    end = first + audio.shape[0]
+    offset = (end - rig["start"]) % BAR
+    offset = offset - BAR if offset > BAR / 2 else offset
     # the take ends on a bar line of the player's clock, within a JACK period
-    assert abs(offset) <= 256, (offset, attempt, f"{len(rig['xruns'])} JACK xruns")
+    assert abs(offset) <= 256, (offset, attempt)
     assert signal_frames(audio[:, 0]).tolist() == list(range(first, end))  # type: ignore[union-attr]
 
 

@@ -13,6 +13,7 @@ process boundaries through the JACK server)::
     python tests/support/jack.py send --to "MusicGen Bridge" F07D4D4701...F7 903C64 ...
     python tests/support/jack.py clock --to "MusicGen Bridge" --bpm 120 --ticks 240
     python tests/support/jack.py play --midi-to "MusicGen Bridge" --audio-to A B --bpm 120
+    (then a line "restart" on its stdin sends MIDI Start again and prints "start <frame>")
 
 ``play`` is a JACK client (JACK-Client package) that writes a known signal to
 its audio outputs and MIDI clock to its MIDI output from the same process
@@ -212,7 +213,7 @@ def _play(args: argparse.Namespace) -> None:
     outs = [client.outports.register(f"out_{c + 1}") for c in range(2)]
     midi = client.midi_outports.register("clock")
     frames_per_tick = RATE * 60.0 / (24 * args.bpm)
-    state = {"n": 0, "start": -1, "next_tick": 0}
+    state = {"n": 0, "start": -1, "next_tick": 0, "restart": 0}
     base = np.arange(client.blocksize, dtype=np.int64)
 
     @client.set_process_callback
@@ -222,6 +223,9 @@ def _play(args: argparse.Namespace) -> None:
         for c, port in enumerate(outs):
             port.get_array()[:] = (((idx * MULT[c]) % _MOD) - _HALF).astype(np.float32) / np.float32(_HALF)
         midi.clear_buffer()
+        if state["restart"]:
+            # the test asked for Start again (a musician pressing play): a fresh clock from this period on
+            state["restart"], state["start"], state["next_tick"] = 0, -1, 0
         start = state["start"]
         if start < 0 and n >= args.start_after * RATE:
             start = state["start"] = n + frames // 2
@@ -242,7 +246,13 @@ def _play(args: argparse.Namespace) -> None:
         while state["start"] < 0:
             time.sleep(0.01)
         print(f"start {state['start']}", flush=True)
-        sys.stdin.readline()  # run until the test closes our stdin
+        # run until the test closes our stdin; "restart" sends Start again and prints the new start frame
+        for line in sys.stdin:
+            if line.strip() == "restart":
+                state["restart"] = 1
+                while state["restart"] or state["start"] < 0:
+                    time.sleep(0.005)
+                print(f"start {state['start']}", flush=True)
 
 
 def main() -> None:
