@@ -20,7 +20,7 @@ import soundfile as sf
 from bridge.core.request import MAX_CLIP_SECONDS
 from bridge.errors import ClipError
 
-__all__ = ["Clip", "decode_clip", "parse_base64_clip"]
+__all__ = ["Clip", "decode_clip", "decode_clip_file", "parse_base64_clip"]
 
 _DATA_URI_RE = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[\w.+-]+)*);base64,", re.IGNORECASE)
 
@@ -77,8 +77,17 @@ def decode_clip(data: bytes, *, max_seconds: float = MAX_CLIP_SECONDS, label: st
     """
     if not data:
         raise ClipError(f"{label} is not a readable audio file: it is empty (0 bytes)")
+    return _decode(io.BytesIO(data), max_seconds, label)
+
+
+def decode_clip_file(path: str, *, max_seconds: float = MAX_CLIP_SECONDS, label: str = "the clip") -> Clip:
+    """:func:`decode_clip` for a file on disk, read by libsndfile itself (far faster than through Python)."""
+    return _decode(path, max_seconds, label)
+
+
+def _decode(source: object, max_seconds: float, label: str) -> Clip:
     try:
-        with sf.SoundFile(io.BytesIO(data)) as audio:
+        with sf.SoundFile(source) as audio:  # type: ignore[arg-type]
             rate = int(audio.samplerate)
             limit = max(1, math.floor(max_seconds * rate))
             total = audio.frames

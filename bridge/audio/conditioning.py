@@ -7,6 +7,7 @@ under the size limit, and must decode as audio, before the bridge keeps it.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import stat
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from bridge.audio.clip import Clip, decode_clip
+from bridge.audio.clip import Clip, decode_clip_file
 from bridge.audio.encode import encode_audio
 from bridge.core.request import MAX_CLIP_SECONDS
 from bridge.errors import ClipError
@@ -62,25 +63,31 @@ def check_clip(path: Path | str, max_bytes: int) -> Path:
 
 def read_clip(path: Path, *, max_bytes: int, max_seconds: float = MAX_CLIP_SECONDS) -> Clip:
     """Decode the first ``max_seconds`` of a clip file to mono float32."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise ClipError(f"cannot read the clip at '{path}': {exc.strerror}; {_HINT}") from exc
-    if len(data) > max_bytes:
-        raise ClipError(f"the clip at '{path}' is over the {max_bytes / 2**20:.0f} MB limit")
-    return decode_clip(data, max_seconds=max_seconds, label=f"the clip at '{path}'")
+    check_clip(path, max_bytes)
+    return decode_clip_file(str(path), max_seconds=max_seconds, label=f"the clip at '{path}'")
+
+
+@functools.lru_cache(maxsize=8)
+def _encoded(path: str, size: int, mtime_ns: int, sample_rate: int, max_bytes: int) -> str:
+    clip = read_clip(Path(path), max_bytes=max_bytes)
+    samples = clip.samples
+    if clip.sample_rate != sample_rate:
+        samples = soxr.resample(samples, clip.sample_rate, sample_rate, quality="HQ").astype(np.float32)
+    wav = encode_audio(samples, sample_rate, "wav")
+    return "data:audio/wav;base64," + base64.b64encode(wav).decode("ascii")
 
 
 def encode_clip(path: Path, sample_rate: int, *, max_bytes: int) -> str:
     """The clip as ``data:audio/wav;base64,...``: mono, 16-bit, at the endpoint's rate, at most 30 s.
 
     Mono at the endpoint's rate because that is all MusicGen-melody reads of it
-    (a chroma per frame); it keeps the request small.
+    (a chroma per frame); it keeps the request small. A performer fires take after
+    take on the same clip, so the encoding is kept, keyed by the file's size and
+    modification time: a re-recorded clip is encoded afresh.
     """
-    clip = read_clip(path, max_bytes=max_bytes)
-    samples = clip.samples
-    if clip.sample_rate != sample_rate:
-        samples = soxr.resample(samples, clip.sample_rate, sample_rate, quality="HQ").astype(np.float32)
-    wav = encode_audio(samples, sample_rate, "wav")
-    return "data:audio/wav;base64," + base64.b64encode(wav).decode("ascii")
+    try:
+        info = Path(path).stat()
+    except OSError:
+        check_clip(path, max_bytes)  # raises the musician's message
+        raise
+    return _encoded(str(Path(path).resolve()), info.st_size, info.st_mtime_ns, sample_rate, max_bytes)

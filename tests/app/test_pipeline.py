@@ -86,7 +86,7 @@ def test_a_non_audio_clip_is_refused_before_anything_is_sent(tmp_path: Path) -> 
     clip = tmp_path / "notes.txt"
     clip.write_text("not audio")
     with VendorServer() as server:
-        with pytest.raises(ClipError, match="not a readable audio file"):
+        with pytest.raises(ClipError, match="not audio libsndfile can read"):
             run(maker_for(server.url, tmp_path / "out"), GenerationSpec("x", clip=clip))
         assert server.requests == []
 
