@@ -136,7 +136,7 @@ class JobQueue:
             for spec in specs:
                 job = _Job(self._ids.next(int(time.time() * 1000)), spec, origin)
                 if self._journal is not None:
-                    self._journal.add(job.id, spec, origin_host=origin.host if origin else None)
+                    self._journal.add(job.id, spec, origin=origin)
                 self._pending.append(job)
                 logger.info("job %s queued (position %d): %r", job.id, len(self._pending), spec.prompt[:60])
                 self._announce(A.JOB_QUEUED, (job.id, len(self._pending)), job.origin)
@@ -147,7 +147,7 @@ class JobQueue:
 
     def restore(self, entry: JournalEntry) -> None:
         """Take back a job a previous run left unfinished: resume it by endpoint id, or send it."""
-        origin = Origin("osc", entry.origin_host) if entry.origin_host else None
+        origin = entry.origin
         job = _Job(entry.id, entry.spec, origin, endpoint_id=entry.endpoint_id)
         if entry.endpoint_id:
             logger.info("job %s resumed: polling endpoint id %s", job.id, entry.endpoint_id)

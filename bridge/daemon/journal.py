@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bridge.core.commands import Origin
 from bridge.core.jobs import spec_from_dict, spec_to_dict
 from bridge.core.progress import Stage
 from bridge.core.request import GenerationSpec
@@ -38,11 +39,18 @@ CREATE TABLE IF NOT EXISTS jobs (
     take_seconds REAL,
     error_code TEXT,
     error TEXT,
-    origin_host TEXT
+    origin_host TEXT,
+    origin_kind TEXT,
+    origin_tag TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
 """
-_COLUMNS = "id, created, updated, spec, state, endpoint_id, take_path, take_seconds, error_code, error, origin_host"
+_COLUMNS = (
+    "id, created, updated, spec, state, endpoint_id, take_path, take_seconds, error_code, error, "
+    "origin_host, origin_kind, origin_tag"
+)
+#: columns added after the first schema, added to older journals when they are opened
+_ADDED_COLUMNS = {"origin_kind": "TEXT", "origin_tag": "TEXT"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,15 @@ class JournalEntry:
     error: str | None = None
     #: the host that triggered the job: a resumed take is announced to it too
     origin_host: str | None = None
+    #: which input triggered it, and its tag (the inbox's reply file), so a resumed job still answers it
+    origin_kind: str | None = None
+    origin_tag: str | None = None
+
+    @property
+    def origin(self) -> Origin | None:
+        if self.origin_host is None and self.origin_tag is None:
+            return None
+        return Origin(self.origin_kind or "osc", self.origin_host, tag=self.origin_tag)
 
 
 def _entry(row: tuple) -> JournalEntry:  # type: ignore[type-arg]
@@ -74,6 +91,8 @@ def _entry(row: tuple) -> JournalEntry:  # type: ignore[type-arg]
         error_code=row[8],
         error=row[9],
         origin_host=row[10],
+        origin_kind=row[11],
+        origin_tag=row[12],
     )
 
 
@@ -91,6 +110,10 @@ class Journal:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            present = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+            for column, kind in _ADDED_COLUMNS.items():
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(
                 f"cannot open the job journal at '{self.path}' ({exc}); check that the state folder is writable "
@@ -104,11 +127,23 @@ class Journal:
         except sqlite3.Error as exc:
             raise StorageError(f"the job journal at '{self.path}' could not be written ({exc})") from exc
 
-    def add(self, job_id: str, spec: GenerationSpec, *, origin_host: str | None = None, created: float | None = None) -> None:
+    def add(
+        self, job_id: str, spec: GenerationSpec, *, origin: Origin | None = None, created: float | None = None
+    ) -> None:
         now = time.time() if created is None else created
         self._execute(
-            "INSERT INTO jobs (id, created, updated, spec, state, origin_host) VALUES (?, ?, ?, ?, ?, ?)",
-            (job_id, now, now, json.dumps(spec_to_dict(spec)), Stage.QUEUED.value, origin_host),
+            "INSERT INTO jobs (id, created, updated, spec, state, origin_host, origin_kind, origin_tag)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                job_id,
+                now,
+                now,
+                json.dumps(spec_to_dict(spec)),
+                Stage.QUEUED.value,
+                origin.host if origin else None,
+                origin.kind if origin else None,
+                origin.tag if origin else None,
+            ),
         )
 
     def set_state(self, job_id: str, state: Stage, *, error_code: str | None = None, error: str | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from bridge.core import addresses as A
 from bridge.core.commands import Generate, Origin, Set
+from bridge.core.jobs import spec_to_dict
 from bridge.core.music import Key
 from bridge.core.progress import Stage
 from bridge.core.request import GenerationSpec
@@ -23,7 +25,7 @@ SPEC = GenerationSpec("marimba riff", Key(8, True), 96.0, 4.0, 4, None, 11)
 
 def test_journal_records_a_job_through_its_life(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "state" / "jobs.db")
-    journal.add("a", SPEC, origin_host="127.0.0.1")
+    journal.add("a", SPEC, origin=Origin("osc", "127.0.0.1"))
     journal.set_state("a", Stage.SUBMITTING)
     journal.set_endpoint_id("a", "310815")
     entry = journal.get("a")
@@ -68,11 +70,11 @@ def start(tmp_path: Path, daw: FakeDaw, maker: FakeTakeMaker) -> Daemon:
 
 def test_restart_resumes_accepted_sends_unsent_and_skips_done(tmp_path: Path, daw: FakeDaw) -> None:
     journal = Journal(tmp_path / "jobs.db")
-    journal.add("a-accepted", SPEC.replace(prompt="accepted"), origin_host="127.0.0.1")
+    journal.add("a-accepted", SPEC.replace(prompt="accepted"), origin=Origin("osc", "127.0.0.1"))
     journal.set_state("a-accepted", Stage.GENERATING)
     journal.set_endpoint_id("a-accepted", "remote-1")
-    journal.add("b-queued", SPEC.replace(prompt="queued"), origin_host="127.0.0.1")
-    journal.add("c-done", SPEC.replace(prompt="done"), origin_host="127.0.0.1")
+    journal.add("b-queued", SPEC.replace(prompt="queued"), origin=Origin("osc", "127.0.0.1"))
+    journal.add("c-done", SPEC.replace(prompt="done"), origin=Origin("osc", "127.0.0.1"))
     journal.set_done("c-done", tmp_path / "old.wav", 8.0)
     journal.add("d-cancelled", SPEC.replace(prompt="cancelled"))
     journal.set_state("d-cancelled", Stage.CANCELLED)
@@ -129,3 +131,32 @@ def test_stop_keeps_in_flight_jobs_for_the_next_start(
             assert {c.endpoint_id for c in resumed.calls if c.kind == "resume"} == {"fake-1", "fake-2"}
     finally:
         daemon.stop()
+
+
+def test_an_inputs_tag_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    journal = Journal(path)
+    journal.add("a", SPEC, origin=Origin("inbox", tag="/inbox/region.done.json"))
+    journal.close()
+    [entry] = Journal(path).unfinished()
+    assert entry.origin == Origin("inbox", None, tag="/inbox/region.done.json")
+
+
+def test_a_journal_from_before_the_origin_columns_is_upgraded(tmp_path: Path) -> None:
+
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(str(path))
+    db.execute(
+        "CREATE TABLE jobs (id TEXT PRIMARY KEY, created REAL NOT NULL, updated REAL NOT NULL, spec TEXT NOT NULL,"
+        " state TEXT NOT NULL, endpoint_id TEXT, take_path TEXT, take_seconds REAL, error_code TEXT, error TEXT,"
+        " origin_host TEXT)"
+    )
+    db.execute(
+        "INSERT INTO jobs (id, created, updated, spec, state, origin_host) VALUES ('old', 1, 1, ?, 'queued', '127.0.0.1')",
+        (json.dumps(spec_to_dict(SPEC)),),
+    )
+    db.commit()
+    db.close()
+    [entry] = Journal(path).unfinished()
+    assert entry.id == "old" and entry.origin == Origin("osc", "127.0.0.1")
