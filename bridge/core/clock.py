@@ -49,6 +49,8 @@ _OUTLIER_SIGMAS = 4.0
 _MIN_RESIDUAL = 0.0005
 #: consecutive ticks a whole tick late before they are taken as lost ticks, not a stall
 _LOST_PERSIST = 6
+#: ticks needed before the tempo is read from a parabola's end slope rather than the line's (a bar of 4/4)
+_CURVE_TICKS = 4 * PPQN
 #: ticks that anchor the line's position (see _robust_line)
 _ANCHOR_TICKS = PPQN
 
@@ -290,6 +292,11 @@ def _robust_line(points: deque[tuple[int, float]]) -> tuple[float, float]:
     keep = np.abs(residual) <= limit
     if 3 <= int(keep.sum()) < len(x):
         b, a = np.polyfit(x[keep], y[keep], 1)
+    if int(keep.sum()) >= _CURVE_TICKS:
+        # the line's slope is the tempo in the middle of the window, a bar behind a ramp (a DJ's pitch
+        # fader, a host's tempo automation); a parabola's slope at the last tick is the tempo now
+        c2, c1, _ = np.polyfit(x[keep], y[keep], 2)
+        b = float(c1 + 2.0 * c2 * x[keep][-1])
     # the slope needs the whole window, the position only the last beat: after an xrun the
     # sender's timeline can resume shifted against ours, and the line's intercept would
     # average old and new for a whole window while the bar lines are already elsewhere

@@ -173,3 +173,19 @@ def test_a_long_stall_delivers_a_burst_that_is_not_taken_for_lost_ticks() -> Non
         clock.tick(t)
     reading = clock.reading(now=times[-1])
     assert (reading.bar, reading.tick_in_bar) == (3, 95), reading
+
+
+@pytest.mark.parametrize("start, end, bars", [(120.0, 130.0, 16), (90.0, 80.0, 8)])
+def test_a_ramping_clock_is_followed_within_half_a_bpm(start: float, end: float, bars: int) -> None:
+    # tempo automation or a DJ's pitch fader: the estimate must be the tempo now, not a bar ago
+    rng = np.random.default_rng(3)
+    clock = MidiClock()
+    t, worst = 1000.0, 0.0
+    total = bars * 4 * PPQN
+    for i in range(total):
+        bpm_now = start + (end - start) * i / total
+        t += 60.0 / (PPQN * bpm_now)
+        clock.tick(math.ceil(t / JACK_PERIOD) * JACK_PERIOD + float(rng.uniform(0, 0.0004)))
+        if i >= 2 * 4 * PPQN:
+            worst = max(worst, abs(clock.bpm() - bpm_now))  # type: ignore[operator]
+    assert worst < 0.5, worst
