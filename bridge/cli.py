@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 import time
@@ -132,6 +133,14 @@ def _configure_logging(args: argparse.Namespace, settings: Settings | None = Non
     if settings is not None and not args.quiet and not args.verbose:
         level = getattr(logging, settings.log_level.upper(), logging.INFO)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_drop_python_osc_root_warnings)
+
+
+def _drop_python_osc_root_warnings(record: logging.LogRecord) -> bool:
+    """python-osc warns on the root logger for every odd argument type it meets, so a flood of junk
+    datagrams would flood the log; the daemon already answers and counts malformed input itself."""
+    return not (record.name == "root" and f"{os.sep}pythonosc{os.sep}" in record.pathname)
 
 
 class TerminalProgress:

@@ -50,6 +50,7 @@ def run_demo(
     take_maker: TakeMaker,
     *,
     prompt: str = DEMO_PROMPT,
+    key: str = "A minor",
     bpm: float = 90.0,
     bars: float = 4.0,
     timeout: float = 120.0,
@@ -72,7 +73,8 @@ def run_demo(
             client = SimpleUDPClient(host, port)
             try:
                 client.send_message(A.SET_PROMPT, prompt)
-                client.send_message(A.SET_BPM, float(bpm))
+                client.send_message(A.SET_KEY, key)
+            client.send_message(A.SET_BPM, float(bpm))
                 client.send_message(A.SET_BARS, float(bars))
                 # a button press, as a Max [button] -> [udpsend] sends it
                 client.send_message(A.GENERATE, 1)

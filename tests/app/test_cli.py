@@ -67,3 +67,16 @@ def test_missing_clip_exits_2(tmp_path: Path) -> None:
 def test_python_dash_m_and_the_console_script_agree() -> None:
     result = cli("--version")
     assert result.returncode == 0 and result.stdout.startswith("musicgen-bridge ")
+
+
+def test_python_osc_root_warnings_are_kept_out_of_the_log() -> None:
+    import logging
+
+    from pythonosc import osc_message
+
+    from bridge.cli import _drop_python_osc_root_warnings
+
+    junk = logging.LogRecord("root", logging.WARNING, osc_message.__file__, 85, "Unhandled parameter type: x", None, None)
+    ours = logging.LogRecord("bridge.daemon.osc_io", logging.WARNING, __file__, 1, "malformed datagram", None, None)
+    assert _drop_python_osc_root_warnings(junk) is False
+    assert _drop_python_osc_root_warnings(ours) is True
