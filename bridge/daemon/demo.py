@@ -74,7 +74,7 @@ def run_demo(
             try:
                 client.send_message(A.SET_PROMPT, prompt)
                 client.send_message(A.SET_KEY, key)
-            client.send_message(A.SET_BPM, float(bpm))
+                client.send_message(A.SET_BPM, float(bpm))
                 client.send_message(A.SET_BARS, float(bars))
                 # a button press, as a Max [button] -> [udpsend] sends it
                 client.send_message(A.GENERATE, 1)
