@@ -158,7 +158,13 @@ def _start_midi(
 
     explicit = bool(settings.midi_in) or settings.midi_api is not None or settings.tempo_source == "midi-clock"
     midi = open_midi_input(
-        submit, midi_map, ports=settings.midi_in, api=settings.midi_api, clock=clock, explicit=explicit or None
+        submit,
+        midi_map,
+        ports=settings.midi_in,
+        api=settings.midi_api,
+        clock=clock,
+        explicit=explicit or None,
+        virtual_name=settings.midi_port_name,
     )
     if midi is not None:
         stack.callback(midi.close)

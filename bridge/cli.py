@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tempo-source", choices=TEMPO_SOURCES, help="where a trigger's tempo comes from (default sticky)")
     serve.add_argument("--midi-in", action="append", metavar="NAME", help="connect to MIDI inputs whose name contains NAME (repeatable)")
     serve.add_argument("--no-midi", action="store_true", default=None, help="no MIDI input")
+    serve.add_argument("--midi-port-name", metavar="NAME", help="name of the virtual MIDI input (default 'MusicGen Bridge')")
     serve.add_argument("--midi-api", choices=MIDI_API_NAMES, help="rtmidi API (also MIDO_BACKEND)")
     serve.add_argument("--midi-out", metavar="NAME", help="MIDI output that gets a note when a take is done or fails")
     serve.add_argument("--capture-device", metavar="NAME|INDEX", help="audio input to keep the last 60 s of")
@@ -255,6 +256,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         tempo_source=args.tempo_source,
         midi_in=args.midi_in,
         no_midi=args.no_midi,
+        midi_port_name=args.midi_port_name,
         midi_api=args.midi_api,
         midi_out=args.midi_out,
         capture_device=args.capture_device,

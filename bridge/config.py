@@ -90,6 +90,7 @@ class Settings:
     # live inputs
     no_midi: bool = _doc("no MIDI input (by default a virtual port 'MusicGen Bridge', or the midi_in ports)", default=False)
     midi_in: tuple[str, ...] = _doc("MIDI input ports to connect to (substring match)", default=())
+    midi_port_name: str = _doc("name of the virtual MIDI input the bridge opens when midi_in names no ports", default="MusicGen Bridge")
     midi_api: str | None = _doc("rtmidi API: alsa, jack, coremidi or windows_mm", default=None)
     midi_out: str | None = _doc("MIDI output port that gets a note when a take is done or fails", default=None)
     capture_device: str | None = _doc("audio input to keep the last 60 s of (name or index)", default=None)

@@ -154,6 +154,7 @@ def open_midi_input(
     api: str | None = None,
     clock: ClockTempoSource | None = None,
     explicit: bool | None = None,
+    virtual_name: str = DEFAULT_PORT_NAME,
 ) -> MidiInput | None:
     """Start MIDI input; when MIDI was not asked for explicitly and fails, warn and return ``None``.
 
@@ -161,7 +162,7 @@ def open_midi_input(
     """
     if explicit is None:
         explicit = bool(ports) or api is not None or "MIDO_BACKEND" in os.environ
-    midi = MidiInput(sink, midi_map, ports=ports, api=api, clock=clock)
+    midi = MidiInput(sink, midi_map, ports=ports, api=api, clock=clock, virtual_name=virtual_name)
     try:
         midi.start()
     except MidiError as exc:
