@@ -130,6 +130,8 @@ class MidiInput:
     def _close_ports(self) -> None:
         for port in self._ports:
             try:
+                # a callback still set while rtmidi closes the port can crash the process (mido issue 368)
+                port.callback = None
                 port.close()
             except OSError as exc:
                 log.warning("closing MIDI port %s failed: %s", port.name, exc)
