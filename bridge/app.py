@@ -127,15 +127,17 @@ def run_serve(settings: Settings) -> None:
             capture=capture,
             observers=observers,
         )
-        daemon.start()
         # inputs start once the daemon can take their commands, and stop after it has stopped
         stack.callback(daemon.stop)
-        if clock is not None:
-            _start_midi(settings, midi_map, clock, daemon.submit, stack)
-        if inbox is not None:
-            inbox.start()
-            stack.callback(inbox.close)
-        daemon.run_until_signal()
+
+        def start_inputs() -> None:
+            if clock is not None:
+                _start_midi(settings, midi_map, clock, daemon.submit, stack)
+            if inbox is not None:
+                inbox.start()
+                stack.callback(inbox.close)
+
+        daemon.run_until_signal(after_start=start_inputs)
 
 
 def _midi_clock(settings: Settings, stack: contextlib.ExitStack) -> ClockTempoSource | None:

@@ -209,8 +209,13 @@ class Daemon:
 
         return send_and_observe
 
-    def run_until_signal(self) -> None:
-        """Serve until SIGINT or SIGTERM (call from the main thread), then stop cleanly."""
+    def run_until_signal(self, after_start: Callable[[], None] | None = None) -> None:
+        """Serve until SIGINT or SIGTERM (call from the main thread), then stop cleanly.
+
+        The handlers are in place before the daemon answers its first datagram, so a SIGTERM
+        that follows the first pong still stops cleanly; ``after_start`` (starting other
+        inputs) runs under them too.
+        """
         stop = threading.Event()
 
         def on_signal(number: int, _frame: FrameType | None) -> None:
@@ -221,6 +226,8 @@ class Daemon:
         try:
             if self._listener is None:
                 self.start()
+            if after_start is not None and not stop.is_set():
+                after_start()
             # a timed wait, so the main thread returns to the interpreter and runs the handler promptly
             while not stop.wait(0.2) and not self._stopped.is_set():
                 pass
