@@ -6,13 +6,11 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bridge.core.progress import Progress, Stage
-from bridge.core.request import EndpointRequest
 from bridge.endpoint import EndpointClient, EndpointSettings
 from bridge.errors import (
     AuthError,
@@ -24,6 +22,7 @@ from bridge.errors import (
     RateLimitedError,
     UpstreamTimeoutError,
 )
+from support.client_settings import KEY, REQUEST, fast
 from support.vendor_server import (
     Reply,
     VendorServer,
@@ -35,41 +34,6 @@ from support.vendor_server import (
     still_processing,
     success,
 )
-
-KEY = "sk-test-4f9a8b7c6d5e1a2b"
-REQUEST = EndpointRequest(prompt="marimba, tropical house, G# minor, 96 bpm", duration=30, output_format="wav", sampling_rate=32000)
-
-
-def fast(server: VendorServer, **changes: object) -> EndpointSettings:
-    """Real timeouts and backoff, scaled down so the whole module runs in seconds."""
-    values: dict[str, object] = dict(
-        base_url=server.url,
-        api_key=KEY,
-        connect_timeout=2.0,
-        read_timeout=2.0,
-        deadline=5.0,
-        max_attempts=4,
-        backoff_base=0.02,
-        backoff_max=0.05,
-        poll_initial=0.02,
-        poll_max=0.1,
-        download_timeout=2.0,
-    )
-    values.update(changes)
-    return EndpointSettings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def server() -> Iterator[VendorServer]:
-    with VendorServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def client(server: VendorServer) -> Iterator[EndpointClient]:
-    with EndpointClient(fast(server)) as c:
-        yield c
-
 
 def make_client(server: VendorServer, **changes: object) -> EndpointClient:
     return EndpointClient(fast(server, **changes))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,19 +14,7 @@ from bridge.endpoint import EndpointClient
 from bridge.errors import BadAudioError, CancelledError, EndpointError, StorageError, UpstreamTimeoutError
 from support.vendor_server import Reply, VendorServer, make_wav_bytes, processing, still_processing, success
 
-from .test_client import KEY, REQUEST, fast
-
-
-@pytest.fixture
-def server() -> Iterator[VendorServer]:
-    with VendorServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def client(server: VendorServer) -> Iterator[EndpointClient]:
-    with EndpointClient(fast(server)) as c:
-        yield c
+from support.client_settings import KEY, REQUEST, fast
 
 
 def gets(server: VendorServer) -> list[str]:
